@@ -1,0 +1,1 @@
+"""The core: no Textual import. Corpus text, spans, the store, formats."""
