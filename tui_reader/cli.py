@@ -1,0 +1,143 @@
+"""The ``tui-reader`` command: annotate, import, export."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import click
+
+from . import __version__
+from .core.formats.jsonl import ExportFilter, export_records, write_jsonl
+from .core.importer import ImportReport, import_paths
+from .core.storage import StoreError
+from .core.store import Project, find_project_dir
+from .core.text import display_safe
+
+
+def default_annotator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "annotator"
+
+
+DB_OPTION = click.option(
+    "--db", type=click.Path(path_type=Path),
+    help="Project folder (default: .tui-reader/ in the corpus folder, or the nearest one above).",
+)
+ANNOTATOR_OPTION = click.option(
+    "--annotator", envvar="TUI_READER_ANNOTATOR", default=default_annotator,
+    show_default="login user", help="Who is labelling (also $TUI_READER_ANNOTATOR).",
+)
+
+
+def fail(message: str) -> None:
+    click.echo(f"tui-reader: {display_safe(message)}", err=True)
+    sys.exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the problems a user can fix into one line on stderr and exit status 2."""
+    try:
+        yield
+    except (StoreError, ValueError, KeyError) as err:
+        fail(str(err.args[0]) if err.args else str(err))
+    except OSError as err:
+        fail(f"{err.filename or ''}: {err.strerror}" if err.filename else str(err))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tui-reader")
+def main() -> None:
+    """Label spans of articles in the terminal and export them as training data."""
+
+
+def run_import(project: Project, paths: list[str], annotator: str) -> ImportReport:
+    """Import with a progress bar on a terminal; print one line per problem and a summary."""
+    total = sum(_size(p) for p in paths)
+    if sys.stderr.isatty() and total > 1_000_000:
+        with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
+            report = import_paths(project, paths, annotator, on_progress=bar.update)
+    else:
+        report = import_paths(project, paths, annotator)
+    for problem in report.problems:
+        click.echo(display_safe(problem), err=True)
+    return report
+
+
+def _size(path: str) -> int:
+    p = Path(path)
+    if p.is_file():
+        return p.stat().st_size
+    if p.is_dir():
+        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file() and ".tui-reader" not in f.parts)
+    return 0
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True)
+@DB_OPTION
+@ANNOTATOR_OPTION
+def import_command(paths: tuple[str, ...], db: Path | None, annotator: str) -> None:
+    """Import .txt, .md, .markdown and .jsonl files and folders (recursively) into a project."""
+    with user_errors():
+        project = Project.open(find_project_dir(db, paths[0]), create=True)
+        report = run_import(project, list(paths), annotator)
+    click.echo(f"{report.summary()} -> {project.root}", err=True)
+    sys.exit(1 if report.problems else 0)
+
+
+@main.command("export")
+@DB_OPTION
+@click.option("-o", "--output", required=True, help="File to write, or - for stdout.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("--annotator", help="Only this annotator's spans and statuses.")
+@click.option("--label", "labels", multiple=True, help="Only spans with this label (repeatable).")
+@click.option("--status", help="Only documents with this status (new, in progress, done, skipped).")
+@click.option("--all", "all_documents", is_flag=True, help="Every document, labelled or not.")
+def export_command(
+    db: Path | None, output: str, fmt: str, annotator: str | None, labels: tuple[str, ...],
+    status: str | None, all_documents: bool,
+) -> None:
+    """Write the project's documents and spans as a dataset."""
+    with user_errors():
+        project = Project.open(find_project_dir(db, None))
+        flt = ExportFilter(annotator=annotator, labels=labels, status=status,
+                           all_documents=all_documents)
+        flt.check(project)
+        with _output(output) as out:
+            count = write_jsonl(export_records(project, flt), out)
+    click.echo(f"{count} documents written to {'stdout' if output == '-' else output}", err=True)
+
+
+@contextmanager
+def _output(name: str) -> Iterator[IO[bytes]]:
+    """stdout, or a file that appears complete or not at all."""
+    if name == "-":
+        yield sys.stdout.buffer
+        sys.stdout.flush()
+        return
+    path = Path(name)
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder; give a file name to -o")
+    part = path.with_name(path.name + ".part")
+    try:
+        with open(part, "wb") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(part, path)
+    finally:
+        if part.exists():
+            part.unlink()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

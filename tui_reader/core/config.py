@@ -1,0 +1,121 @@
+"""The project's settings file, ``config.toml`` in the project folder: the label set and options."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+from .storage import StoreError
+
+
+@dataclass(frozen=True)
+class Label:
+    name: str
+    key: str
+    color: str
+    description: str = ""
+
+
+DEFAULT_LABELS = (
+    Label("claim", "1", "#2e7d32", "A statement of fact that could be checked"),
+    Label("quote", "2", "#1565c0", "Words attributed to a speaker or source"),
+    Label("opinion", "3", "#ad1457", "A judgement, evaluation or prediction"),
+    Label("boilerplate", "4", "#616161", "Navigation, share prompts, credits, ads: not the article"),
+)
+
+DEFAULT_CONFIG_TOML = """\
+# tui-reader project settings. Edit and restart the app to apply.
+# Each label: a name (used in exports), one key (1-9 or a letter not used by the app),
+# a colour (#rrggbb) and a description shown in the label panel.
+"""
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+# Keys the reading pane uses for motions and commands; a label cannot take them.
+RESERVED_KEYS = frozenset("hjklwbvsxudnpqaryYNP?/(){}[]") | {"escape", "enter", "space"}
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    labels: tuple[Label, ...] = DEFAULT_LABELS
+    overlap: int = 1  # annotators wanted per document
+    path: Path | None = field(default=None, compare=False)
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(label.name for label in self.labels)
+
+    def label(self, name: str) -> Label | None:
+        return next((label for label in self.labels if label.name == name), None)
+
+
+def default_config_text() -> str:
+    lines = [DEFAULT_CONFIG_TOML]
+    for label in DEFAULT_LABELS:
+        lines.append(
+            f'[[labels]]\nname = "{label.name}"\nkey = "{label.key}"\n'
+            f'color = "{label.color}"\ndescription = "{label.description}"\n'
+        )
+    lines.append("# How many annotators should label each document.\noverlap = 1\n")
+    return "\n".join(lines)
+
+
+def load_config(path: Path) -> ProjectConfig:
+    """Read ``path``; defaults when it does not exist. Errors name the file and the problem."""
+    if not path.exists():
+        return ProjectConfig(path=None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise StoreError(f"{path}: not valid TOML ({err})") from None
+    raw_labels = data.get("labels")
+    if raw_labels is None:
+        labels = DEFAULT_LABELS
+    else:
+        if not isinstance(raw_labels, list) or not raw_labels:
+            raise StoreError(f"{path}: 'labels' must be a non-empty list of [[labels]] tables")
+        labels = tuple(_parse_label(path, i, item) for i, item in enumerate(raw_labels, 1))
+        _check_unique(path, labels)
+    overlap = data.get("overlap", 1)
+    if not isinstance(overlap, int) or isinstance(overlap, bool) or overlap < 1:
+        raise StoreError(f"{path}: 'overlap' must be a whole number of at least 1, not {overlap!r}")
+    return ProjectConfig(labels=labels, overlap=overlap, path=path)
+
+
+def _parse_label(path: Path, index: int, item: object) -> Label:
+    if not isinstance(item, dict):
+        raise StoreError(f"{path}: label {index} must be a table with name, key and color")
+    name = item.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise StoreError(
+            f"{path}: label {index} needs a name of letters, digits, '_', '.', ':' or '-' (got {name!r})"
+        )
+    key = item.get("key", str(index) if index <= 9 else None)
+    if not isinstance(key, str) or len(key) != 1 or key in RESERVED_KEYS or not key.isprintable():
+        raise StoreError(
+            f"{path}: label '{name}' needs one key that the app does not use (got {key!r})"
+        )
+    color = item.get("color", "#808080")
+    if not isinstance(color, str) or not _COLOR.match(color):
+        raise StoreError(f"{path}: label '{name}' colour must look like #1565c0 (got {color!r})")
+    description = item.get("description", "")
+    if not isinstance(description, str):
+        raise StoreError(f"{path}: label '{name}' description must be text")
+    return Label(name, key, color.lower(), description)
+
+
+def _check_unique(path: Path, labels: tuple[Label, ...]) -> None:
+    for attr in ("name", "key"):
+        seen: set[str] = set()
+        for label in labels:
+            value = getattr(label, attr)
+            if value in seen:
+                raise StoreError(f"{path}: two labels share the {attr} {value!r}")
+            seen.add(value)

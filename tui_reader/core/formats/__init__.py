@@ -1,0 +1,1 @@
+"""Dataset formats: one module per format, each reading and writing through ``Project``."""

@@ -1,0 +1,277 @@
+"""Turn files into documents (and spans) in a project: ``.txt``, ``.md``, ``.markdown``, ``.jsonl``.
+
+One bad file or line never stops the rest: each problem becomes one line of the report, naming the
+file (and the line, for JSONL). Re-importing an unchanged file changes nothing; a file whose text
+changed after it was labelled is reported and left as it was, never re-attached to old offsets.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .store import NewDocument, Project
+from .text import DecodeError, StyleRange, canonical, decode, normalize_newlines, text_sha256
+
+TEXT_KINDS = {".txt": "txt", ".md": "md", ".markdown": "md"}
+SUPPORTED = (*TEXT_KINDS, ".jsonl")
+_BATCH = 500  # documents held in memory before they are written
+TITLE_CHARS = 120
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    spans_added: int = 0
+    problems: list[str] = field(default_factory=list)
+    skipped_files: int = 0
+
+    def summary(self) -> str:
+        parts = [f"{self.imported} imported", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        if self.spans_added:
+            parts.append(f"{self.spans_added} spans added")
+        parts.append(f"{len(self.problems)} problems")
+        return ", ".join(parts)
+
+
+@dataclass
+class _Item:
+    """One document parsed from a source, with any spans it carries."""
+
+    doc: NewDocument
+    where: str  # "file" or "file:line", for messages
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    done_by: list[str] = field(default_factory=list)
+
+
+def collect_files(paths: list[str | os.PathLike[str]], problems: list[str]) -> list[tuple[Path, str]]:
+    """Files to import with their ids' base (path relative to the folder named, or the file name)."""
+    found: list[tuple[Path, str]] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = []
+            for dirpath, dirnames, filenames in os.walk(path):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in filenames:
+                    if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED:
+                        files.append(Path(dirpath) / name)
+            rel = sorted((f.relative_to(path).as_posix(), f) for f in files)
+            found.extend((f, r) for r, f in rel)
+        elif path.is_file():
+            if path.suffix.lower() in SUPPORTED:
+                found.append((path, path.name))
+            else:
+                problems.append(
+                    f"{path}: skipped: unsupported file type (use .txt, .md, .markdown or .jsonl)"
+                )
+        else:
+            problems.append(f"{path}: skipped: no such file or folder")
+    return found
+
+
+def title_of(text: str, styles: list[StyleRange] | None = None) -> str:
+    """A title for the article list: the first heading, else the first line that reads like one."""
+    heading = next((s for s in styles or [] if s.kind == "heading"), None)
+    lines = [line.strip().lstrip("•*-–· ").strip() for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    if heading is not None:
+        first = text[heading.start : heading.end].strip()
+    else:
+        first = next((line for line in lines if len(line.split()) >= 5), lines[0] if lines else "")
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+
+def import_paths(
+    project: Project,
+    paths: list[str | os.PathLike[str]],
+    annotator: str,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import files and folders into ``project``; spans without an annotator get ``annotator``."""
+    report = ImportReport()
+    files = collect_files(paths, report.problems)
+    report.skipped_files = len(report.problems)
+    seen: dict[str, str] = {}  # id -> where, to catch one id used twice in one import
+    batch: list[_Item] = []
+    project.bulk = True
+    try:
+        for path, rel in files:
+            for item in _read_file(path, rel, annotator, report, on_progress):
+                if item.doc.id in seen:
+                    report.problems.append(
+                        f"{item.where}: skipped: id {item.doc.id!r} already used by {seen[item.doc.id]}"
+                    )
+                    continue
+                seen[item.doc.id] = item.where
+                batch.append(item)
+                if len(batch) >= _BATCH:
+                    _store_batch(project, batch, report)
+                    batch = []
+        _store_batch(project, batch, report)
+    finally:
+        project.bulk = False
+        project.sync()  # nothing is reported imported before it is on disk
+    return report
+
+
+def _read_file(
+    path: Path, rel: str, annotator: str, report: ImportReport,
+    on_progress: Callable[[int], None] | None,
+) -> Iterator[_Item]:
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        report.problems.append(f"{path}: skipped: cannot read ({err.strerror})")
+        return
+    kind = TEXT_KINDS.get(path.suffix.lower())
+    try:
+        if kind is not None:
+            text, styles = canonical(data, kind)
+            doc = NewDocument(
+                id=rel, text=text, sha256=text_sha256(text), title=title_of(text, styles),
+                source=str(path), kind=kind, styles=styles, meta={},
+            )
+            yield _Item(doc=doc, where=str(path))
+        else:
+            yield from _read_jsonl(path, decode(data), annotator, report, on_progress)
+            return
+    except DecodeError as err:
+        report.problems.append(f"{path}: skipped: {err}")
+    if on_progress:
+        on_progress(len(data))
+
+
+def _read_jsonl(
+    path: Path, content: str, annotator: str, report: ImportReport,
+    on_progress: Callable[[int], None] | None,
+) -> Iterator[_Item]:
+    for number, line in enumerate(content.split("\n"), 1):
+        if on_progress:
+            on_progress(len(line) + 1)
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as err:
+            report.problems.append(f"{where}: skipped: not valid JSON ({err})")
+            continue
+        item = parse_record(record, where, annotator, report.problems, source=str(path))
+        if item is not None:
+            yield item
+
+
+def parse_record(
+    record: Any, where: str, annotator: str, problems: list[str], source: str = "",
+) -> _Item | None:
+    """One native or Prodigy JSONL record -> an item; problems are appended, never raised."""
+    if not isinstance(record, dict):
+        problems.append(f"{where}: skipped: a line must be a JSON object with a \"text\" field")
+        return None
+    raw_text = record.get("text")
+    if not isinstance(raw_text, str):
+        problems.append(f"{where}: skipped: no \"text\" string")
+        return None
+    if not raw_text.strip():
+        problems.append(f"{where}: skipped: empty or whitespace-only text")
+        return None
+    text = normalize_newlines(raw_text)
+    to_canonical = _offset_mapper(raw_text)
+    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    raw_id = record.get("id", meta.get("id"))
+    doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else text_sha256(text)[:16]
+    title = meta.get("title") if isinstance(meta.get("title"), str) else title_of(text)
+    record_annotator = record.get("annotator") or record.get("_annotator_id") or annotator
+    doc = NewDocument(
+        id=doc_id, text=text, sha256=text_sha256(text), title=title,
+        source=str(meta.get("source") or meta.get("url") or source), kind="jsonl", styles=[],
+        meta=meta,
+    )
+    item = _Item(doc=doc, where=where)
+    if record.get("answer") in ("reject", "ignore"):
+        return item  # Prodigy: the annotator rejected or skipped this task; its spans are not labels
+    raw_spans = record.get("spans") or []
+    if not isinstance(raw_spans, list):
+        problems.append(f"{where}: \"spans\" is not a list; text imported without spans")
+        raw_spans = []
+    for n, span in enumerate(raw_spans, 1):
+        if not isinstance(span, dict):
+            problems.append(f"{where}: span {n} refused: not an object")
+            continue
+        start, end, label = span.get("start"), span.get("end"), span.get("label")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+            problems.append(f"{where}: span {n} refused: start and end must be whole numbers")
+            continue
+        if not 0 <= start < end <= len(raw_text):
+            problems.append(
+                f"{where}: span {n} ({start}-{end}) refused: outside the text "
+                f"({len(raw_text)} characters) or empty"
+            )
+            continue
+        item.spans.append(
+            {
+                "start": to_canonical(start), "end": to_canonical(end), "label": label,
+                "annotator": str(span.get("annotator") or record_annotator),
+                "note": span.get("note", "") if isinstance(span.get("note"), str) else "",
+                "source": span.get("source", "") if isinstance(span.get("source"), str) else "",
+                "n": n,
+            }
+        )
+    done_by = record.get("done_by", [])
+    if isinstance(done_by, list):
+        item.done_by = [str(a) for a in done_by if isinstance(a, str) and a]
+    return item
+
+
+def _offset_mapper(raw: str) -> Callable[[int], int]:
+    """Offsets into ``raw`` -> offsets into normalize_newlines(raw) (each CRLF loses its CR)."""
+    if "\r\n" not in raw:
+        return lambda offset: offset
+    removed = []
+    index = raw.find("\r\n")
+    while index != -1:
+        removed.append(index)
+        index = raw.find("\r\n", index + 2)
+    return lambda offset: offset - bisect.bisect_left(removed, offset)
+
+
+def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> None:
+    to_add: list[NewDocument] = []
+    ready: list[_Item] = []
+    for item in batch:
+        doc = item.doc
+        if doc.id in project:
+            old = project.info(doc.id)
+            if old.sha256 == doc.sha256:
+                report.unchanged += 1
+                ready.append(item)
+                continue
+            if project.annotators_of(doc.id):
+                report.problems.append(
+                    f"{item.where}: not re-imported: the text of {doc.id!r} changed after it was "
+                    "labelled; the labelled version is kept (import it under a new id to label it anew)"
+                )
+                continue
+            report.updated += 1
+        else:
+            report.imported += 1
+        to_add.append(doc)
+        ready.append(item)
+    project.add_documents(to_add)
+    for item in ready:
+        if item.spans:
+            added, refused = project.import_spans(item.doc.id, item.spans)
+            report.spans_added += added
+            report.problems.extend(f"{item.where}: {msg}" for msg in refused)
+        for name in item.done_by:
+            if project.status(item.doc.id, name) != "done":
+                project.set_status(item.doc.id, name, "done")

@@ -1,0 +1,434 @@
+"""``Project``: the one API for documents, spans and statuses, used by the app, the CLI and scripts.
+
+On disk a project is a folder::
+
+    project.json                 marks the folder as a tui-reader project (format version)
+    config.toml                  labels and settings (see config.py)
+    catalog.json                 TinyDB: one row per document (id, title, source, length, sha256, order)
+    docs/<ab>/<hash>.json        TinyDB, one file per document: its text, its spans, its statuses
+    locks/                       flock files: one for the catalogue, 256 stripes for the documents
+
+One file per document keeps every label write small (O(spans in that article), not O(project)),
+and each file is replaced atomically under a lock, so a crash or a second annotator can never
+tear or overwrite it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tinydb import where
+
+from .config import ProjectConfig, default_config_text, load_config
+from .model import STATUSES, DocProgress, Document, DocumentInfo, Span
+from .storage import (
+    CorruptFileError,
+    FlockLock,
+    SafeTinyDB,
+    StoreError,
+    read_json_file,
+    write_json_atomic,
+)
+from .text import StyleRange
+
+FORMAT_VERSION = 1
+MARKER = "project.json"
+DEFAULT_DB_DIRNAME = ".tui-reader"
+_STRIPES = 256
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _doc_hash(doc_id: str) -> str:
+    return hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    """A document ready to add: canonical text already made (see text.canonical)."""
+
+    id: str
+    text: str
+    sha256: str
+    title: str
+    source: str
+    kind: str
+    styles: list[StyleRange]
+    meta: dict[str, Any]
+
+
+def find_project_dir(db: str | os.PathLike[str] | None, corpus: str | os.PathLike[str] | None) -> Path:
+    """Where a command's project lives.
+
+    ``--db`` wins; a corpus folder given as ``--db`` means its ``.tui-reader/``. Without ``--db``: the
+    ``.tui-reader/`` folder in the corpus folder (or beside a corpus file); with no corpus either,
+    the nearest ``.tui-reader/`` in the current folder or its parents.
+    """
+    if db is not None:
+        path = Path(db)
+        if path.is_dir() and not (path / MARKER).exists() and (path / DEFAULT_DB_DIRNAME).is_dir():
+            return path / DEFAULT_DB_DIRNAME
+        return path
+    if corpus is not None:
+        base = Path(corpus)
+        return (base if base.is_dir() else base.parent) / DEFAULT_DB_DIRNAME
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_DB_DIRNAME / MARKER).exists():
+            return folder / DEFAULT_DB_DIRNAME
+    raise StoreError(
+        "no project here: pass --db PATH, or run in a folder whose .tui-reader/ holds one "
+        "(`tui-reader import CORPUS` makes it)"
+    )
+
+
+class Project:
+    """A tui-reader project folder. Every method that changes data returns once it is on disk."""
+
+    def __init__(self, root: Path, config: ProjectConfig) -> None:
+        self.root = root
+        self.config = config
+        self._catalog_db = SafeTinyDB(root / "catalog.json", lock=FlockLock(root / "locks" / "catalog.lock"))
+        self._stripes: dict[int, FlockLock] = {}
+        self._dbs: dict[str, SafeTinyDB] = {}
+        self._catalog: list[DocumentInfo] = []
+        self._by_id: dict[str, DocumentInfo] = {}
+        self._catalog_stamp: tuple[int, int] | None = None
+        self.bulk = False  # set by imports: skip per-file fsync, sync once at the end
+        self.reload_catalog()
+
+    # ----------------------------------------------------------------- opening
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], create: bool = False) -> Project:
+        """Open the project folder at ``path`` (make it when ``create``); never touches foreign files."""
+        root = Path(path)
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"{root} is a file, not a tui-reader project folder; it was left untouched")
+        marker = root / MARKER
+        if marker.exists():
+            data = read_json_file(marker)
+            if not isinstance(data, dict) or data.get("app") != "tui-reader":
+                raise CorruptFileError(f"{marker}: not a tui-reader project marker; it was left untouched")
+            if data.get("format", 0) > FORMAT_VERSION:
+                raise StoreError(f"{root} was made by a newer tui-reader (format {data['format']})")
+        elif not create:
+            raise StoreError(f"no tui-reader project at {root} (run `tui-reader import CORPUS` first)")
+        elif root.exists() and any(root.iterdir()):
+            raise StoreError(
+                f"{root} is a folder with other files and no {MARKER}; refusing to write into it"
+            )
+        else:
+            (root / "locks").mkdir(parents=True, exist_ok=True)
+            (root / "config.toml").write_text(default_config_text(), encoding="utf-8")
+            write_json_atomic(marker, {"app": "tui-reader", "format": FORMAT_VERSION, "created": now_iso()})
+        (root / "locks").mkdir(exist_ok=True)
+        return cls(root, load_config(root / "config.toml"))
+
+    # --------------------------------------------------------------- catalogue
+    def reload_catalog(self) -> bool:
+        """Re-read the document list if another process changed it; True when it changed."""
+        path = self.root / "catalog.json"
+        try:
+            st = path.stat()
+            stamp = (st.st_ino, st.st_mtime_ns)
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._catalog_stamp and self._catalog_stamp is not None:
+            return False
+        rows = self._catalog_db.table("documents").all()
+        infos = [
+            DocumentInfo(
+                id=r["id"], title=r["title"], source=r["source"], kind=r["kind"], length=r["length"],
+                sha256=r["sha256"], order=r["order"], meta=r.get("meta", {}),
+            )
+            for r in rows
+        ]
+        infos.sort(key=lambda d: d.order)
+        self._catalog = infos
+        self._by_id = {d.id: d for d in infos}
+        self._catalog_stamp = stamp
+        return True
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every document, in corpus order."""
+        return list(self._catalog)
+
+    def info(self, doc_id: str) -> DocumentInfo:
+        try:
+            return self._by_id[doc_id]
+        except KeyError:
+            raise KeyError(f"no document {doc_id!r} in {self.root}") from None
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._by_id
+
+    def document(self, doc_id: str) -> Document:
+        info = self.info(doc_id)
+        row = self._doc_db(doc_id).table("document").get(doc_id=1)
+        if row is None:
+            raise CorruptFileError(f"{self.doc_path(doc_id)}: the text of {doc_id!r} is missing")
+        styles = [StyleRange.from_json(s) for s in row.get("styles", [])]
+        return Document(info=info, text=row["text"], styles=styles)
+
+    def add_documents(self, docs: Iterable[NewDocument]) -> list[DocumentInfo]:
+        """Add or replace documents (text, title, meta); one catalogue write for the whole batch."""
+        new_rows: list[dict[str, Any]] = []
+        for doc in docs:
+            self._write_text(doc)
+            new_rows.append(
+                {
+                    "id": doc.id, "title": doc.title, "source": doc.source, "kind": doc.kind,
+                    "length": len(doc.text), "sha256": doc.sha256, "meta": doc.meta,
+                }
+            )
+        if not new_rows:
+            return []
+        storage = self._catalog_db.storage
+        with storage.lock:
+            data = storage.read() or {}
+            existing = {r["id"]: r for r in data.get("documents", {}).values()}
+            next_order = max((r["order"] for r in existing.values()), default=-1) + 1
+            for row in new_rows:
+                old = existing.get(row["id"])
+                if old is not None:
+                    row["order"] = old["order"]
+                else:
+                    row["order"] = next_order
+                    next_order += 1
+                existing[row["id"]] = row
+            # One atomic write for the whole batch (a crash leaves the old or the new list).
+            rows = sorted(existing.values(), key=lambda r: r["order"])
+            data["documents"] = {str(i): r for i, r in enumerate(rows, 1)}
+            storage.write(data)
+        self.reload_catalog()
+        return [self._by_id[r["id"]] for r in new_rows]
+
+    def _write_text(self, doc: NewDocument) -> None:
+        table = self._doc_db(doc.id).table("document")
+        record = {
+            "id": doc.id, "text": doc.text, "sha256": doc.sha256,
+            "styles": [s.to_json() for s in doc.styles],
+        }
+        with table.storage.lock:
+            if table.get(doc_id=1) is None:
+                table.insert(record)
+            else:
+                table.update(record, doc_ids=[1])
+
+    # ------------------------------------------------------------------ shards
+    def doc_path(self, doc_id: str) -> Path:
+        h = _doc_hash(doc_id)
+        return self.root / "docs" / h[:2] / f"{h}.json"
+
+    def _lock_for(self, doc_id: str) -> FlockLock:
+        stripe = int(_doc_hash(doc_id)[:6], 16) % _STRIPES
+        lock = self._stripes.get(stripe)
+        if lock is None:  # one lock object per stripe per process: flock is per open file
+            lock = self._stripes[stripe] = FlockLock(self.root / "locks" / f"{stripe:03d}.lock")
+        return lock
+
+    def _doc_db(self, doc_id: str) -> SafeTinyDB:
+        db = self._dbs.get(doc_id)
+        if db is None:
+            db = SafeTinyDB(self.doc_path(doc_id), lock=self._lock_for(doc_id), fsync=not self.bulk)
+            self._dbs[doc_id] = db
+        db.storage.fsync = not self.bulk
+        return db
+
+    def _read_shard(self, doc_id: str) -> dict[str, Any]:
+        """The raw tables of one document file, read without a lock (files are always whole)."""
+        return read_json_file(self.doc_path(doc_id)) or {}
+
+    # ------------------------------------------------------------------- spans
+    def spans(self, doc_id: str, annotator: str | None = None) -> list[Span]:
+        """Spans of a document (one annotator's, or everyone's), ordered by start, then end."""
+        rows = self._read_shard(doc_id).get("spans", {}).values()
+        spans = [Span.from_record(r) for r in rows if annotator is None or r["annotator"] == annotator]
+        spans.sort(key=lambda s: (s.start, s.end, s.label, s.annotator))
+        return spans
+
+    def add_span(
+        self, doc_id: str, start: int, end: int, label: str, annotator: str,
+        *, note: str = "", source: str = "", text: str | None = None,
+    ) -> Span:
+        """Add a span and return it once it is on disk. Offsets are checked, never adjusted."""
+        if text is None:
+            text = self.document(doc_id).text
+        self._check_span(doc_id, start, end, label, annotator, len(text))
+        stamp = now_iso()
+        span = Span(
+            id=uuid.uuid4().hex, doc_id=doc_id, start=start, end=end, label=label,
+            annotator=annotator, text=text[start:end], created=stamp, updated=stamp,
+            note=note, source=source,
+        )
+        self._doc_db(doc_id).table("spans").insert(span.to_record())
+        return span
+
+    def import_spans(self, doc_id: str, items: list[dict[str, Any]]) -> tuple[int, list[str]]:
+        """Add many spans to one document in one write, skipping exact duplicates.
+
+        Each item has start, end, label, annotator and optionally note, source and ``n`` (its
+        number in the source, for messages). Returns (spans added, one message per refused span).
+        """
+        text = self.document(doc_id).text
+        table = self._doc_db(doc_id).table("spans")
+        refused: list[str] = []
+        records: list[dict[str, Any]] = []
+        stamp = now_iso()
+        with table.storage.lock:
+            existing = {(r["start"], r["end"], r["label"], r["annotator"]) for r in table.all()}
+            for item in items:
+                start, end, label = item["start"], item["end"], item["label"]
+                annotator = item["annotator"]
+                try:
+                    self._check_span(doc_id, start, end, label, annotator, len(text))
+                except ValueError as err:
+                    refused.append(f"span {item.get('n', '?')} refused: {err}")
+                    continue
+                if (start, end, label, annotator) in existing:
+                    continue
+                existing.add((start, end, label, annotator))
+                records.append(
+                    Span(
+                        id=uuid.uuid4().hex, doc_id=doc_id, start=start, end=end, label=label,
+                        annotator=annotator, text=text[start:end], created=stamp, updated=stamp,
+                        note=item.get("note", ""), source=item.get("source", ""),
+                    ).to_record()
+                )
+            if records:
+                table.insert_multiple(records)
+        return len(records), refused
+
+    def restore_span(self, span: Span) -> Span:
+        """Put back a span exactly as it was (undo of a delete)."""
+        self._doc_db(span.doc_id).table("spans").insert(span.to_record())
+        return span
+
+    def remove_span(self, doc_id: str, span_id: str) -> Span | None:
+        """Delete a span; returns what was deleted (None if it was already gone)."""
+        table = self._doc_db(doc_id).table("spans")
+        with table.storage.lock:
+            row = table.get(where("id") == span_id)
+            if row is None:
+                return None
+            table.remove(where("id") == span_id)
+        return Span.from_record(row)
+
+    def update_span(self, doc_id: str, span_id: str, *, label: str | None = None,
+                    note: str | None = None) -> Span:
+        """Change a span's label or note; returns the span as saved."""
+        table = self._doc_db(doc_id).table("spans")
+        changes: dict[str, Any] = {"updated": now_iso()}
+        if label is not None:
+            if label not in self.config.label_names:
+                raise ValueError(self._unknown_label(label))
+            changes["label"] = label
+        if note is not None:
+            changes["note"] = note
+        with table.storage.lock:
+            if not table.update(changes, where("id") == span_id):
+                raise KeyError(f"no span {span_id} in document {doc_id!r}")
+            row = table.get(where("id") == span_id)
+        return Span.from_record(row)
+
+    def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
+                    length: int) -> None:
+        if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool):
+            raise ValueError(f"span offsets must be whole numbers, got {start!r}-{end!r}")
+        if not 0 <= start < end <= length:
+            raise ValueError(
+                f"span {start}-{end} is outside the text of {doc_id!r} ({length} characters) "
+                "or empty"
+            )
+        if label not in self.config.label_names:
+            raise ValueError(self._unknown_label(label))
+        if not annotator or not isinstance(annotator, str):
+            raise ValueError("a span needs an annotator name")
+
+    def _unknown_label(self, label: str) -> str:
+        return f"unknown label {label!r} (this project's labels: {', '.join(self.config.label_names)})"
+
+    # ----------------------------------------------------------------- status
+    def status(self, doc_id: str, annotator: str) -> str:
+        rows = self._read_shard(doc_id).get("status", {}).values()
+        return next((r["status"] for r in rows if r["annotator"] == annotator), "new")
+
+    def set_status(self, doc_id: str, annotator: str, status: str) -> str:
+        """Set one annotator's status of a document; returns the previous status."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
+        self.info(doc_id)
+        table = self._doc_db(doc_id).table("status")
+        with table.storage.lock:
+            row = table.get(where("annotator") == annotator)
+            previous = row["status"] if row else "new"
+            table.upsert({"annotator": annotator, "status": status, "updated": now_iso()},
+                         where("annotator") == annotator)
+        return previous
+
+    # --------------------------------------------------------------- overview
+    def progress(self, annotator: str) -> dict[str, DocProgress]:
+        """Status and span counts of every document for one annotator (one read per document)."""
+        result: dict[str, DocProgress] = {}
+        for info in self._catalog:
+            result[info.id] = self._progress_from(self._read_shard(info.id), annotator)
+        return result
+
+    def doc_progress(self, doc_id: str, annotator: str) -> DocProgress:
+        return self._progress_from(self._read_shard(doc_id), annotator)
+
+    @staticmethod
+    def _progress_from(shard: dict[str, Any], annotator: str) -> DocProgress:
+        spans = shard.get("spans", {})
+        statuses = shard.get("status", {}).values()
+        mine = next((r["status"] for r in statuses if r["annotator"] == annotator), None)
+        own = sum(1 for r in spans.values() if r["annotator"] == annotator)
+        status = mine or ("in progress" if own else "new")
+        done_by = tuple(sorted(r["annotator"] for r in statuses if r["status"] == "done"))
+        return DocProgress(status=status, spans=own, all_spans=len(spans), done_by=done_by)
+
+    def annotators_of(self, doc_id: str) -> set[str]:
+        """Everyone who labelled or set a status on this document."""
+        shard = self._read_shard(doc_id)
+        return {r["annotator"] for r in shard.get("spans", {}).values()} | {
+            r["annotator"] for r in shard.get("status", {}).values()
+        }
+
+    def iter_documents(self) -> Iterator[tuple[DocumentInfo, dict[str, Any]]]:
+        """Each document with its raw file contents, in corpus order; for exports (lock-free)."""
+        for info in self._catalog:
+            yield info, self._read_shard(info.id)
+
+    def sync(self) -> None:
+        """Flush everything written in bulk mode to disk."""
+        os.sync()
+
+    def annotators(self) -> list[str]:
+        names: set[str] = set()
+        for _info, shard in self.iter_documents():
+            names.update(r["annotator"] for r in shard.get("spans", {}).values())
+            names.update(r["annotator"] for r in shard.get("status", {}).values())
+        return sorted(names)
+
+    def clean_temp_files(self, older_than: float = 60.0) -> int:
+        """Delete temp files left by writers killed mid-write (a live writer needs milliseconds)."""
+        removed = 0
+        cutoff = time.time() - older_than
+        for tmp in self.root.glob("**/.tmp-*.json"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass
+        return removed
