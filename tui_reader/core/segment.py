@@ -17,7 +17,8 @@ Rules, briefly:
   sentence after a known abbreviation (``Mr.``, ``U.S.``, ``e.g.`` ...), after a single capital
   initial (``J. K. Rowling``) or a dotted acronym, or when the next word starts with a lowercase
   letter or a digit.  ``?``/``!``/``…`` followed by a lowercase word (``"Why?" he asked``) do not
-  end a sentence either.
+  end a sentence either, and no terminator ends one when the next thing on the line is another
+  terminator (``specialists. … We`` splits after the ``…`` only).
 * Paragraphs are runs of non-blank lines separated by blank (empty or whitespace-only) lines.
 * Sentences and paragraphs are trimmed of whitespace, at grapheme granularity: a grapheme made
   only of whitespace is trimmed.  (A space followed by a combining mark is one grapheme that is
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 
 import regex
 
@@ -36,23 +38,24 @@ __all__ = ["ABBREVIATIONS", "Segments"]
 # --------------------------------------------------------------------------------------------
 # Character classes
 
+_GRAPHEME_RE = regex.compile(r"\X")
+
 _CJK = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\u30fc\u3005\u3006\u303b"
 _EMOJI = r"\p{Extended_Pictographic}\p{Regional_Indicator}"
 _JOINERS = "'\u2019\\-\u2010\u2011"  # ' ’ - ‐ ‑ inside a word
-# One grapheme that starts with a word character and is not CJK/emoji.
-_W1 = rf"(?:(?![{_CJK}{_EMOJI}])(?=\w)\X)"
+_W = rf"[^\W{_CJK}{_EMOJI}]"  # a word character that is not CJK or emoji
+# Matches may start or end inside a grapheme (a mark after a space, say); they are snapped out.
 _WORD_RE = regex.compile(
-    rf"(?P<cjk>(?=[{_CJK}])\X)"
-    rf"|(?P<emoji>(?=[{_EMOJI}])\X)"
-    rf"|(?P<word>{_W1}+(?:[{_JOINERS}]{_W1}+)*)"
-    r"|\X",  # anything else: consume one whole grapheme so scanning stays on boundaries
+    rf"[{_CJK}]"  # one ideograph/kana/hangul syllable per word
+    rf"|(?=[{_EMOJI}])\X"  # one emoji grapheme
+    rf"|{_W}+(?:[{_JOINERS}]{_W}+)*"
 )
 
 _CLOSERS = "\"'\u201d\u2019)\\]\u00bb\u300d\u300f\u203a}"  # " ' ” ’ ) ] » 」 』 › }
 _CJK_CLOSERS = "\u300d\u300f\u201d\u2019\uff09)\\]\u3011\u3015\u300b\u3009"
 _OPENERS = "\"'\u201c\u2018([{\u00ab\u00bf\u00a1\u2039\u300c\u300e"
-# Stdlib ``re`` on purpose: its ``\s`` agrees with ``str.isspace``.
 _TERMINATORS = ".!?\u2026\u203c\u2047\u2048\u2049\u203d"  # . ! ? … ‼ ⁇ ⁈ ⁉ ‽
+# Stdlib ``re`` on purpose: its ``\s`` agrees with ``str.isspace``.
 _SENT_END_RE = re.compile(
     rf"(?P<cjk>[\u3002\uff01\uff1f\uff61]+[{_CJK_CLOSERS}]*)"
     rf"|(?P<run>[{_TERMINATORS}]+)(?P<close>[{_CLOSERS}]*)(?=\s|\Z)"
@@ -99,7 +102,7 @@ class Segments:
         n = len(text)
         # Graphemes -------------------------------------------------------------------------
         gb = [0]
-        gb.extend(m.end() for m in regex.finditer(r"\X", text))
+        gb.extend(accumulate(map(len, _GRAPHEME_RE.findall(text))))
         self._gb: list[int] = gb
         flags = bytearray(n + 1)
         for b in gb:
@@ -168,14 +171,16 @@ class Segments:
     # Words
 
     def _compute_words(self) -> list[Span]:
+        flags = self._gflags
         words: list[Span] = []
         for m in _WORD_RE.finditer(self.text):
-            if m.lastgroup is None:
-                continue
-            s, e = self.snap_out(m.start(), m.end())  # safety net for odd mark placement
-            if words and s < words[-1][1]:
-                s = words[-1][0]
-                words.pop()
+            s, e = m.span()
+            if not flags[s]:
+                s = self.prev_grapheme(s)
+            if not flags[e]:
+                e = self.next_grapheme(e)
+            if words and s < words[-1][1]:  # snapped into the previous word: merge
+                s = words.pop()[0]
             words.append((s, e))
         return words
 
@@ -217,7 +222,8 @@ class Segments:
         while j < n and text[j] in _OPENERS:
             j += 1
         nxt = text[j] if j < n else ""
-        if nxt.islower() or (nxt != "" and nxt in _TERMINATORS):  # "Why?" he asked / "specialists. … We"
+        # `"Why?" he asked`, `specialists. … We thank`: not an end
+        if nxt.islower() or (nxt != "" and nxt in _TERMINATORS):
             return False
         run = m.group("run")
         if run != ".":
@@ -246,7 +252,7 @@ class Segments:
                 cuts.add(self._ceil(m.end()))
         ordered = sorted(cuts)
         sentences: list[Span] = []
-        for a, b in zip(ordered, ordered[1:]):
+        for a, b in zip(ordered, ordered[1:], strict=False):
             s, e = self._trim(a, b)
             if s < e:
                 sentences.append((s, e))
@@ -319,9 +325,7 @@ class Segments:
     # ------------------------------------------------------------------------------------------
     # Selections
 
-    def snap_selection(
-        self, start: int, end: int, to_words: bool = True
-    ) -> tuple[int, int] | None:
+    def snap_selection(self, start: int, end: int, to_words: bool = True) -> tuple[int, int] | None:
         """Normalise a selection for labelling, or None if it holds nothing but whitespace.
 
         Orders and clamps the ends, snaps them out to grapheme boundaries, with ``to_words``
