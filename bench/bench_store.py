@@ -1,0 +1,174 @@
+"""Store figures at scale: 10k documents, 100k spans.
+
+Prints import rate, project open time (to a usable article list), save latency (median, p99)
+against stock TinyDB JSONStorage on the same 100k spans, export rate and peak memory.
+Run: python bench/bench_store.py [--docs 10000] [--spans-per-doc 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tinydb import TinyDB
+
+from tui_reader.core.formats.jsonl import ExportFilter, export_records, write_jsonl
+from tui_reader.core.importer import import_paths
+from tui_reader.core.store import Project
+
+WORDS = ("the minister said that a plan would cut costs by 3.5 percent while critics "
+         "argued it was a disaster for families and small firms across the region").split()
+
+
+def article(rng: random.Random, n_words: int) -> str:
+    sentences = []
+    while sum(len(s) for s in sentences) < n_words * 6:
+        k = rng.randint(8, 20)
+        sentences.append(" ".join(rng.choice(WORDS) for _ in range(k)).capitalize() + ".")
+    return " ".join(sentences)
+
+
+def make_jsonl(path: Path, docs: int, spans_per_doc: int, seed: int = 1) -> int:
+    rng = random.Random(seed)
+    labels = ["claim", "quote", "opinion", "boilerplate"]
+    total = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for i in range(docs):
+            text = article(rng, rng.randint(300, 700))
+            spans = []
+            for _ in range(spans_per_doc):
+                start = rng.randrange(0, len(text) - 60)
+                spans.append({"start": start, "end": start + rng.randint(5, 60),
+                              "label": rng.choice(labels), "annotator": f"ann{rng.randrange(5)}"})
+            total += len(spans)
+            out.write(json.dumps({"id": f"doc{i:05d}", "text": text, "spans": spans,
+                                  "meta": {"source": "bench"}}) + "\n")
+    return total
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def open_in_fresh_process(db: Path) -> tuple[float, float]:
+    """Open time to a usable article list and peak RSS (VmHWM: this process's own, not the
+    parent's, which ru_maxrss would carry over an exec), measured in a new interpreter."""
+    code = (
+        "import time; t=time.perf_counter();"
+        "from tui_reader.core.store import Project;"
+        f"p=Project.open({str(db)!r}); docs=p.documents(); prog=p.progress('ann1');"
+        "assert len(prog)==len(docs);"
+        "print(time.perf_counter()-t, [int(l.split()[1])/1024 for l in open('/proc/self/status')"
+        " if l.startswith('VmHWM')][0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    secs, rss = out.stdout.split()
+    return float(secs), float(rss)
+
+
+def export_in_fresh_process(db: Path, target: Path) -> tuple[float, float]:
+    code = (
+        "import time; t=time.perf_counter();"
+        "from tui_reader.core.store import Project;"
+        "from tui_reader.core.formats.jsonl import ExportFilter, export_records, write_jsonl;"
+        f"p=Project.open({str(db)!r});"
+        f"f=open({str(target)!r},'wb'); n=write_jsonl(export_records(p, ExportFilter()), f); f.close();"
+        "print(time.perf_counter()-t, [int(l.split()[1])/1024 for l in open('/proc/self/status')"
+        " if l.startswith('VmHWM')][0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    secs, rss = out.stdout.split()
+    return float(secs), float(rss)
+
+
+def stock_tinydb_baseline(folder: Path, records: list[dict], writes: int) -> list[float]:
+    """Stock TinyDB JSONStorage, all spans in one table: what the research measured at ~600 ms."""
+    path = folder / "stock.json"
+    with open(path, "w") as f:
+        json.dump({"spans": {str(i + 1): r for i, r in enumerate(records)}}, f)
+    db = TinyDB(path)
+    table = db.table("spans")
+    table.insert({"warm": True})
+    times = []
+    for i in range(writes):
+        t0 = time.perf_counter()
+        table.insert({**records[i], "id": f"new{i}"})
+        times.append(time.perf_counter() - t0)
+    db.close()
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--spans-per-doc", type=int, default=10)
+    parser.add_argument("--saves", type=int, default=300)
+    parser.add_argument("--stock-writes", type=int, default=7)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="tui-reader-bench-", dir=os.environ.get("BENCH_DIR")) as tmp:
+        folder = Path(tmp)
+        source = folder / "corpus.jsonl"
+        n_spans = make_jsonl(source, args.docs, args.spans_per_doc)
+        mb = source.stat().st_size / 1e6
+
+        project = Project.open(folder / "db", create=True)
+        t0 = time.perf_counter()
+        report = import_paths(project, [source], "bench")
+        import_s = time.perf_counter() - t0
+        assert report.imported == args.docs and report.spans_added == n_spans, report.summary()
+        print(f"corpus: {args.docs} documents, {n_spans} spans, {mb:.1f} MB of JSONL")
+        print(f"import: {import_s:.2f} s = {args.docs / import_s:,.0f} documents/s, "
+              f"{n_spans / import_s:,.0f} spans/s")
+
+        open_times, open_rss = zip(*(open_in_fresh_process(folder / "db") for _ in range(3)))
+        print(f"open to article list ({args.docs:,} docs + statuses, fresh process): median "
+              f"{statistics.median(open_times):.2f} s (target < 1 s), peak RSS {max(open_rss):.0f} MB")
+
+        rng = random.Random(2)
+        docs = [d.id for d in project.documents()]
+        texts: dict[str, str] = {}
+        saves = []
+        for _ in range(args.saves):
+            doc = rng.choice(docs)
+            text = texts.get(doc) or texts.setdefault(doc, project.document(doc).text)
+            start = rng.randrange(0, len(text) - 30)
+            t0 = time.perf_counter()
+            project.add_span(doc, start, start + 20, "claim", "bench", text=text)
+            saves.append(time.perf_counter() - t0)
+        ours_median = statistics.median(saves) * 1000
+        print(f"save one label (fsynced, {n_spans:,} spans in project, n={args.saves}): median "
+              f"{ours_median:.2f} ms, p99 {pct(saves, 99) * 1000:.2f} ms (targets 2 / 10 ms)")
+
+        records = [dict(s) for d in docs[:] for s in project._read_shard(d)["spans"].values()]
+        stock = stock_tinydb_baseline(folder, records[:n_spans], args.stock_writes)
+        stock_median = statistics.median(stock) * 1000
+        print(f"stock TinyDB JSONStorage, same {n_spans:,} spans in one file (n={args.stock_writes}): "
+              f"median {stock_median:.0f} ms -> tui-reader is {stock_median / ours_median:,.0f}x "
+              f"faster (target >= 100x)")
+        del records
+
+        exp_times, exp_rss = zip(*(export_in_fresh_process(folder / "db", folder / "out.jsonl")
+                                   for _ in range(3)))
+        exp = statistics.median(exp_times)
+        total_spans = n_spans + args.saves
+        print(f"export {total_spans:,} spans to JSONL (fresh process): median {exp:.2f} s = "
+              f"{total_spans / exp:,.0f} spans/s (target < 1 s), peak RSS {max(exp_rss):.0f} MB")
+        with open(folder / "check.jsonl", "wb") as f:
+            assert write_jsonl(export_records(project, ExportFilter()), f) == args.docs
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this bench process: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
