@@ -77,8 +77,30 @@ def _size(path: str) -> int:
     if p.is_file():
         return p.stat().st_size
     if p.is_dir():
-        return sum(f.stat().st_size for f in p.rglob("*") if f.is_file() and ".tui-reader" not in f.parts)
+        return sum(
+            f.stat().st_size for f in p.rglob("*") if f.is_file() and ".tui-reader" not in f.parts
+        )
     return 0
+
+
+@main.command("annotate")
+@click.argument("path", required=False)
+@DB_OPTION
+@ANNOTATOR_OPTION
+def annotate_command(path: str | None, db: Path | None, annotator: str) -> None:
+    """Open the annotator's app (PATH, a corpus folder or file, is imported first)."""
+    with user_errors():
+        project = Project.open(find_project_dir(db, path), create=path is not None)
+        if path is not None:
+            if not Path(path).exists():
+                raise StoreError(f"{path}: no such file or folder")
+            report = run_import(project, [path], annotator)
+            if report.problems:
+                click.echo(f"{report.summary()}; opening the app anyway", err=True)
+        project.clean_temp_files()
+    from .ui.app import AnnotatorApp  # Textual loads only for the app
+
+    AnnotatorApp(project, annotator).run()
 
 
 @main.command("import")

@@ -88,7 +88,7 @@ def test_four_processes_writing_at_once_lose_nothing_and_see_each_other(tmp_path
     time.sleep(1.0)  # let every process reach the barrier
     go.touch()
     outputs = [p.communicate(timeout=120) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (_out, err) in zip(procs, outputs):
         assert proc.returncode == 0, err
     project = Project.open(db)
     spans = [s for d in DOCS for s in project.spans(d)]

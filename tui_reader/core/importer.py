@@ -32,10 +32,13 @@ class ImportReport:
     unchanged: int = 0
     spans_added: int = 0
     problems: list[str] = field(default_factory=list)
-    skipped_files: int = 0
+    skipped: int = 0  # files and JSONL lines not imported (each also has a line in ``problems``)
 
     def summary(self) -> str:
-        parts = [f"{self.imported} imported", f"{self.updated} updated", f"{self.unchanged} unchanged"]
+        parts = [
+            f"{self.imported} imported", f"{self.updated} updated", f"{self.unchanged} unchanged",
+            f"{self.skipped} skipped",
+        ]
         if self.spans_added:
             parts.append(f"{self.spans_added} spans added")
         parts.append(f"{len(self.problems)} problems")
@@ -52,8 +55,10 @@ class _Item:
     done_by: list[str] = field(default_factory=list)
 
 
-def collect_files(paths: list[str | os.PathLike[str]], problems: list[str]) -> list[tuple[Path, str]]:
-    """Files to import with their ids' base (path relative to the folder named, or the file name)."""
+def collect_files(
+    paths: list[str | os.PathLike[str]], problems: list[str]
+) -> list[tuple[Path, str]]:
+    """Files to import with their ids (path relative to the folder named, or the file name)."""
     found: list[tuple[Path, str]] = []
     for raw in paths:
         path = Path(raw)
@@ -99,7 +104,7 @@ def import_paths(
     """Import files and folders into ``project``; spans without an annotator get ``annotator``."""
     report = ImportReport()
     files = collect_files(paths, report.problems)
-    report.skipped_files = len(report.problems)
+    report.skipped = len(report.problems)
     seen: dict[str, str] = {}  # id -> where, to catch one id used twice in one import
     batch: list[_Item] = []
     project.bulk = True
@@ -107,8 +112,10 @@ def import_paths(
         for path, rel in files:
             for item in _read_file(path, rel, annotator, report, on_progress):
                 if item.doc.id in seen:
+                    report.skipped += 1
                     report.problems.append(
-                        f"{item.where}: skipped: id {item.doc.id!r} already used by {seen[item.doc.id]}"
+                        f"{item.where}: skipped: id {item.doc.id!r} already used by "
+                        f"{seen[item.doc.id]}"
                     )
                     continue
                 seen[item.doc.id] = item.where
@@ -130,6 +137,7 @@ def _read_file(
     try:
         data = path.read_bytes()
     except OSError as err:
+        report.skipped += 1
         report.problems.append(f"{path}: skipped: cannot read ({err.strerror})")
         return
     kind = TEXT_KINDS.get(path.suffix.lower())
@@ -145,6 +153,7 @@ def _read_file(
             yield from _read_jsonl(path, decode(data), annotator, report, on_progress)
             return
     except DecodeError as err:
+        report.skipped += 1
         report.problems.append(f"{path}: skipped: {err}")
     if on_progress:
         on_progress(len(data))
@@ -163,10 +172,13 @@ def _read_jsonl(
         try:
             record = orjson.loads(line)
         except orjson.JSONDecodeError as err:
+            report.skipped += 1
             report.problems.append(f"{where}: skipped: not valid JSON ({err})")
             continue
         item = parse_record(record, where, annotator, report.problems, source=str(path))
-        if item is not None:
+        if item is None:
+            report.skipped += 1
+        else:
             yield item
 
 
@@ -187,8 +199,13 @@ def parse_record(
     text = normalize_newlines(raw_text)
     to_canonical = _offset_mapper(raw_text)
     meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
-    raw_id = record.get("id", meta.get("id"))
-    doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else text_sha256(text)[:16]
+    doc_id = next(
+        (
+            str(raw) for raw in (record.get("id"), meta.get("id"))
+            if isinstance(raw, (str, int)) and not isinstance(raw, bool) and str(raw)
+        ),
+        text_sha256(text)[:16],
+    )
     title = meta.get("title") if isinstance(meta.get("title"), str) else title_of(text)
     record_annotator = record.get("annotator") or record.get("_annotator_id") or annotator
     doc = NewDocument(
@@ -198,8 +215,10 @@ def parse_record(
     )
     item = _Item(doc=doc, where=where)
     if record.get("answer") in ("reject", "ignore"):
-        return item  # Prodigy: the annotator rejected or skipped this task; its spans are not labels
-    raw_spans = record.get("spans") or []
+        return item  # Prodigy: the annotator rejected or skipped this task: its spans are no labels
+    raw_spans = record.get("spans")
+    if raw_spans is None:
+        raw_spans = []
     if not isinstance(raw_spans, list):
         problems.append(f"{where}: \"spans\" is not a list; text imported without spans")
         raw_spans = []
@@ -256,9 +275,11 @@ def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> 
                 ready.append(item)
                 continue
             if project.annotators_of(doc.id):
+                report.skipped += 1
                 report.problems.append(
                     f"{item.where}: not re-imported: the text of {doc.id!r} changed after it was "
-                    "labelled; the labelled version is kept (import it under a new id to label it anew)"
+                    "labelled; the labelled version is kept (import it under a new id to label it "
+                    "anew)"
                 )
                 continue
             report.updated += 1

@@ -49,9 +49,8 @@ def export_records(project: Project, flt: ExportFilter) -> Iterator[dict[str, An
             r for r in shard.get("status", {}).values()
             if flt.annotator is None or r["annotator"] == flt.annotator
         ]
-        if flt.status is not None and not any(r["status"] == flt.status for r in statuses):
-            if not (flt.status == "new" and not statuses):
-                continue
+        if flt.status is not None and flt.status not in _statuses(shard, flt.annotator):
+            continue
         spans = [
             r for r in shard.get("spans", {}).values()
             if (flt.annotator is None or r["annotator"] == flt.annotator)
@@ -72,6 +71,20 @@ def export_records(project: Project, flt: ExportFilter) -> Iterator[dict[str, An
             "meta": {**info.meta, "title": info.title, "source": info.source},
             "done_by": done_by,
         }
+
+
+def _statuses(shard: dict[str, Any], annotator: str | None) -> set[str]:
+    """The statuses the app shows for a document: one per annotator (or ``annotator`` only).
+
+    As in ``Project.progress``: a status someone set, else "in progress" when they have spans, else
+    "new"; a document nobody touched is "new".
+    """
+    explicit = {r["annotator"]: r["status"] for r in shard.get("status", {}).values()}
+    labelled = {r["annotator"] for r in shard.get("spans", {}).values()}
+    names = {annotator} if annotator is not None else explicit.keys() | labelled
+    if not names:
+        return {"new"}
+    return {explicit.get(n) or ("in progress" if n in labelled else "new") for n in names}
 
 
 def _span_out(row: dict[str, Any]) -> dict[str, Any]:

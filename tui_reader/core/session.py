@@ -1,0 +1,187 @@
+"""One annotator's working session: the open document, their spans, and undo/redo.
+
+The app is a thin layer over this class; a script can drive it the same way. Every method that
+changes data saves through :class:`Project` first and updates the session only once the save
+returned, so an ``OSError`` (disk full, permission denied) leaves the session as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .model import Document, Span
+from .segment import Segments
+from .store import Project
+
+ChangeKind = Literal["add", "delete", "relabel", "note", "status"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One saved action, enough to undo and redo it."""
+
+    kind: ChangeKind
+    doc_id: str
+    before: Span | str | None  # the span (or status) before; None for an add
+    after: Span | str | None  # the span (or status) after; None for a delete
+
+    def describe(self) -> str:
+        span = self.after if isinstance(self.after, Span) else self.before
+        if self.kind == "status":
+            return f"status {self.before} → {self.after}"
+        assert isinstance(span, Span)
+        excerpt = span.text if len(span.text) <= 30 else span.text[:29] + "…"
+        if self.kind == "relabel":
+            assert isinstance(self.before, Span)
+            return f"{self.before.label} → {span.label}: {excerpt}"
+        return f"{self.kind} {span.label}: {excerpt}"
+
+
+class AnnotationSession:
+    def __init__(self, project: Project, annotator: str) -> None:
+        self.project = project
+        self.annotator = annotator
+        self.doc: Document | None = None
+        self.segments: Segments | None = None
+        self.spans: list[Span] = []  # this annotator's, in the open document
+        self.others: list[Span] = []  # everyone else's, shown read-only
+        self.status = "new"
+        self.undo_stack: list[Change] = []
+        self.redo_stack: list[Change] = []
+
+    # ---------------------------------------------------------------- documents
+    def open(self, doc_id: str) -> Document:
+        doc = self.project.document(doc_id)
+        self.doc = doc
+        self.segments = Segments(doc.text)
+        self.reload_spans()
+        return doc
+
+    def reload_spans(self) -> None:
+        assert self.doc is not None
+        everyone = self.project.spans(self.doc.id)
+        self.spans = [s for s in everyone if s.annotator == self.annotator]
+        self.others = [s for s in everyone if s.annotator != self.annotator]
+        self.status = self.project.doc_progress(self.doc.id, self.annotator).status
+
+    def first_unfinished(self, after: str | None = None) -> str | None:
+        """The first document (after ``after``, wrapping round) this annotator has not finished."""
+        ids = [d.id for d in self.project.documents()]
+        if after in ids:
+            i = ids.index(after) + 1
+            ids = ids[i:] + ids[:i]
+        for doc_id in ids:
+            if doc_id != after and self.project.doc_progress(doc_id, self.annotator).status not in (
+                "done", "skipped"
+            ):
+                return doc_id
+        return None
+
+    def neighbour(self, step: int) -> str | None:
+        """The document ``step`` places away in corpus order, or None at either end."""
+        ids = [d.id for d in self.project.documents()]
+        if self.doc is None or not ids:
+            return ids[0] if ids else None
+        i = ids.index(self.doc.id) + step
+        return ids[i] if 0 <= i < len(ids) else None
+
+    # ------------------------------------------------------------------ reading
+    def spans_at(self, offset: int) -> list[Span]:
+        """This annotator's spans covering ``offset``, shortest first."""
+        hits = [s for s in self.spans if s.start <= offset < s.end]
+        return sorted(hits, key=lambda s: (s.end - s.start, s.start))
+
+    def label_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(self.project.config.label_names, 0)
+        for span in self.spans:
+            counts[span.label] = counts.get(span.label, 0) + 1
+        return counts
+
+    def target(self, selection: tuple[int, int] | None, caret: int, snap_words: bool = True
+               ) -> tuple[int, int] | None:
+        """What a label key applies to: the selection (snapped), else the sentence at the caret."""
+        assert self.segments is not None
+        if selection is not None and selection[0] != selection[1]:
+            return self.segments.snap_selection(*selection, to_words=snap_words)
+        return self.segments.sentence_at(caret)
+
+    # ------------------------------------------------------------------ changes
+    def label(self, label: str, start: int, end: int) -> Change:
+        """Label ``start..end``: relabel this annotator's span of exactly that extent, else add."""
+        assert self.doc is not None
+        same = next((s for s in self.spans if (s.start, s.end) == (start, end)), None)
+        if same is not None:
+            if same.label == label:
+                return self._record(Change("relabel", self.doc.id, same, same))
+            after = self.project.update_span(self.doc.id, same.id, label=label)
+            return self._record(Change("relabel", self.doc.id, same, after))
+        span = self.project.add_span(self.doc.id, start, end, label, self.annotator,
+                                     text=self.doc.text)
+        return self._record(Change("add", self.doc.id, None, span))
+
+    def delete(self, span_id: str) -> Change | None:
+        assert self.doc is not None
+        removed = self.project.remove_span(self.doc.id, span_id)
+        if removed is None:
+            self.reload_spans()
+            return None
+        return self._record(Change("delete", self.doc.id, removed, None))
+
+    def set_note(self, span_id: str, note: str) -> Change:
+        assert self.doc is not None
+        before = next(s for s in self.spans if s.id == span_id)
+        after = self.project.update_span(self.doc.id, span_id, note=note)
+        return self._record(Change("note", self.doc.id, before, after))
+
+    def set_status(self, status: str) -> Change:
+        assert self.doc is not None
+        previous = self.project.set_status(self.doc.id, self.annotator, status)
+        return self._record(Change("status", self.doc.id, previous, status))
+
+    def undo(self) -> Change | None:
+        if not self.undo_stack:
+            return None
+        change = self.undo_stack[-1]
+        self._apply(change, reverse=True)
+        self.redo_stack.append(self.undo_stack.pop())
+        return change
+
+    def redo(self) -> Change | None:
+        if not self.redo_stack:
+            return None
+        change = self.redo_stack[-1]
+        self._apply(change, reverse=False)
+        self.undo_stack.append(self.redo_stack.pop())
+        return change
+
+    # ---------------------------------------------------------------- internals
+    def _record(self, change: Change) -> Change:
+        self.undo_stack.append(change)
+        self.redo_stack.clear()
+        self._sync(change.doc_id)
+        return change
+
+    def _apply(self, change: Change, reverse: bool) -> None:
+        """Save the undo (``reverse``) or redo of ``change``; raises before changing anything."""
+        project, doc_id = self.project, change.doc_id
+        old, new = (change.after, change.before) if reverse else (change.before, change.after)
+        if change.kind == "status":
+            assert isinstance(new, str)
+            project.set_status(doc_id, self.annotator, new)
+        elif change.kind in ("add", "delete"):
+            if isinstance(old, Span):
+                project.remove_span(doc_id, old.id)
+            if isinstance(new, Span):
+                project.restore_span(new)
+        else:
+            assert isinstance(new, Span)
+            project.update_span(doc_id, new.id, label=new.label, note=new.note)
+        if self.doc is None or self.doc.id != doc_id:
+            self.open(doc_id)
+        else:
+            self._sync(doc_id)
+
+    def _sync(self, doc_id: str) -> None:
+        if self.doc is not None and self.doc.id == doc_id:
+            self.reload_spans()

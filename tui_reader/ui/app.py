@@ -1,0 +1,419 @@
+"""The annotator's app: article list, reading pane, label panel, over one AnnotationSession."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual import work
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Static
+
+from ..core.model import DocProgress, Span
+from ..core.session import AnnotationSession, Change
+from ..core.store import Project
+from ..core.text import display_safe
+from .keymap import APP_KEYS, bindings
+from .screens.choose_span import ChooseSpanScreen
+from .screens.help import HelpScreen
+from .widgets.article_list import FILTERS, ArticleTable
+from .widgets.label_panel import LabelPanel
+from .widgets.reading_pane import ReadingPane
+
+RETRY_SECONDS = 2.0
+NARROW = 100  # below this many columns the label panel starts hidden
+VERY_NARROW = 70  # and below this, the article list too
+
+
+class AnnotatorApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-reader"
+    BINDINGS = bindings(APP_KEYS)
+
+    def __init__(self, project: Project, annotator: str) -> None:
+        super().__init__()
+        self.project = project
+        self.session = AnnotationSession(project, annotator)
+        self.snap_words = True
+        self.show_others = False
+        self._pending: list[tuple[Callable[[], Change | None], Callable[[Change | None], None]]] = []
+        self._retry_timer = None
+        self._save_state = Text("")
+        self._search = ""
+        for label in project.config.labels:
+            self.bind(label.key, f"label('{label.name}')", description=label.name, show=False)
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            with Vertical(id="list"):
+                yield Static(id="progress")
+                yield Input(placeholder="search titles and text", id="search")
+                yield ArticleTable(id="articles")
+            with Vertical(id="main"):
+                yield Static(id="article-header")
+                yield ReadingPane(id="pane")
+            yield LabelPanel(self.project.config.labels, id="panel")
+        yield Static(id="status")
+        yield Footer()
+
+    @property
+    def pane(self) -> ReadingPane:
+        return self.query_one(ReadingPane)
+
+    @property
+    def panel(self) -> LabelPanel:
+        return self.query_one(LabelPanel)
+
+    @property
+    def table(self) -> ArticleTable:
+        return self.query_one(ArticleTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.pane.set_labels(self.project.config.labels)
+        self.table.set_documents(self.project.documents())
+        self._fit_to_width(self.size.width)
+        first = self.session.first_unfinished() or self.session.neighbour(0)
+        if first is None:
+            self._set_header(Text("No articles in this project: import some with "
+                                  "`tui-reader import PATH`.", style="bold"))
+        else:
+            self.open_document(first)
+        self.pane.focus()
+        self._show_status()
+        self.load_progress()
+
+    def on_resize(self, event) -> None:  # type: ignore[no-untyped-def]
+        self._fit_to_width(event.size.width)
+
+    def _fit_to_width(self, width: int) -> None:
+        self.query_one("#panel").display = width >= NARROW
+        self.query_one("#list").display = width >= VERY_NARROW
+
+    @work(thread=True, exclusive=True, group="progress")
+    def load_progress(self) -> None:
+        """Statuses and counts of every article, read off the UI thread (10k files take ~0.3 s)."""
+        progress = self.project.progress(self.session.annotator)
+        self.call_from_thread(self._apply_progress, progress)
+
+    def _apply_progress(self, progress: dict[str, DocProgress]) -> None:
+        for doc_id, item in progress.items():
+            self.table.progress[doc_id] = item
+        self.table.set_filter(self.table.status_filter, self.table.matches)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        done = sum(1 for p in self.table.progress.values() if p.status == "done")
+        text = Text(f" {self.table.overall(done)}", style="bold")
+        if self.table.status_filter != "all":
+            text.append(f"  [{self.table.status_filter}]", style="dim")
+        if self._search:
+            text.append(f"  /{display_safe(self._search)}", style="dim")
+        self.query_one("#progress", Static).update(text)
+
+    # --------------------------------------------------------------- documents
+    def open_document(self, doc_id: str, caret: int | None = None) -> None:
+        doc = self.session.open(doc_id)
+        text = doc.text
+        if caret is None:  # the first character that is not whitespace, so `1` labels at once
+            caret = len(text) - len(text.lstrip()) if text.strip() else 0
+        self.pane.load(text, doc.styles, self.session.segments, caret)
+        self._show_spans()
+        self.table.show_current(doc_id)
+        self._update_header()
+
+    def _update_header(self) -> None:
+        doc = self.session.doc
+        if doc is None:
+            return
+        ids = [d.id for d in self.project.documents()]
+        position = ids.index(doc.id) + 1 if doc.id in ids else 0
+        header = Text()
+        header.append(display_safe(doc.info.title), style="bold")
+        header.append(f"\n{position}/{len(ids)} · {display_safe(doc.info.source)} · "
+                      f"{len(doc.text):,} characters · {self.session.status}", style="dim")
+        self._set_header(header)
+
+    def _set_header(self, text: Text) -> None:
+        self.query_one("#article-header", Static).update(text)
+
+    def _show_spans(self) -> None:
+        session = self.session
+        self.pane.set_spans(session.spans, session.others)
+        self.panel.show_counts(session.label_counts())
+        self.panel.show_spans(session.spans)
+        self._show_details()
+        if session.doc is not None:
+            self.table.set_progress(session.doc.id,
+                                    self.project.doc_progress(session.doc.id, session.annotator))
+            self._show_progress()
+
+    def _show_details(self) -> None:
+        caret = self.pane.caret
+        others = [s for s in self.session.others if s.start <= caret < s.end]
+        self.panel.show_details(self.session.spans_at(caret), others if self.show_others else [])
+
+    def on_reading_pane_caret_moved(self, event: ReadingPane.CaretMoved) -> None:
+        self._show_details()
+
+    def on_reading_pane_selection_changed(self, event: ReadingPane.SelectionChanged) -> None:
+        self._show_status()
+
+    def on_article_table_chosen(self, event: ArticleTable.Chosen) -> None:
+        if self._busy():
+            return
+        self.open_document(event.doc_id)
+        self.pane.focus()
+
+    def on_label_panel_span_chosen(self, event: LabelPanel.SpanChosen) -> None:
+        span = next((s for s in self.session.spans if s.id == event.span_id), None)
+        if span is not None:
+            self.pane.clear_selection()
+            self.pane.move_caret(span.start)
+            self.pane.focus()
+
+    # ------------------------------------------------------------------ saving
+    def _busy(self) -> bool:
+        if self._pending:
+            self.bell()
+            self._flash("Waiting for the previous action to be saved…")
+            return True
+        return False
+
+    def _save(self, do: Callable[[], Change | None],
+              after: Callable[[Change | None], None]) -> None:
+        """Run a store action; on failure show it plainly and retry until it is on disk."""
+        if self._busy():
+            return
+        try:
+            change = do()
+        except OSError as err:
+            self._pending.append((do, after))
+            self._saving_failed(err)
+            return
+        after(change)
+        self._saved(change)
+
+    def _saving_failed(self, err: OSError) -> None:
+        reason = err.strerror or str(err)
+        self._save_state = Text(f" NOT SAVED: {display_safe(reason)} — retrying every "
+                                f"{RETRY_SECONDS:.0f} s ", style="bold white on red")
+        self._show_status()
+        if self._retry_timer is None:
+            self._retry_timer = self.set_interval(RETRY_SECONDS, self._retry)
+
+    def _retry(self) -> None:
+        while self._pending:
+            do, after = self._pending[0]
+            try:
+                change = do()
+            except OSError as err:
+                self._saving_failed(err)
+                return
+            self._pending.pop(0)
+            after(change)
+            self._saved(change)
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
+
+    def _saved(self, change: Change | None) -> None:
+        what = change.describe() if change else "nothing to change"
+        self._save_state = Text(f"✓ saved: {display_safe(what)}", style="green")
+        self._show_status()
+
+    def _flash(self, message: str) -> None:
+        self._save_state = Text(display_safe(message), style="yellow")
+        self._show_status()
+
+    def _show_status(self) -> None:
+        status = Text()
+        if self.pane.sel_anchor is not None:
+            status.append(" VISUAL ", style="bold reverse")
+            status.append(" ")
+        status.append(f"{display_safe(self.session.annotator)} ", style="bold")
+        status.append("words " if self.snap_words else "characters ", style="dim")
+        status.append_text(self._save_state)
+        self.query_one("#status", Static).update(status)
+
+    # ----------------------------------------------------------------- actions
+    def action_label(self, name: str) -> None:
+        if self.session.doc is None:
+            return
+        target = self.session.target(self.pane.selection(), self.pane.caret, self.snap_words)
+        if target is None:
+            self.bell()
+            self._flash("Nothing to label here (only whitespace).")
+            return
+        start, end = target
+
+        def after(change: Change | None) -> None:
+            self.pane.clear_selection()
+            self._show_spans()
+            self._update_header()
+
+        self._save(lambda: self.session.label(name, start, end), after)
+
+    def action_delete_span(self) -> None:
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._flash("No span of yours at the caret.")
+            return
+        if len(spans) == 1:
+            self._delete(spans[0].id)
+            return
+
+        def chosen(span_id: str | None) -> None:
+            if span_id:
+                self._delete(span_id)
+
+        self.push_screen(ChooseSpanScreen(spans), chosen)
+
+    def _delete(self, span_id: str) -> None:
+        self._save(lambda: self.session.delete(span_id), lambda change: self._show_spans())
+
+    def action_undo(self) -> None:
+        self._history(self.session.undo, self.session.undo_stack, "Nothing to undo.")
+
+    def action_redo(self) -> None:
+        self._history(self.session.redo, self.session.redo_stack, "Nothing to redo.")
+
+    def _history(self, step: Callable[[], Change | None], stack: list[Change], empty: str) -> None:
+        if not stack:
+            self._flash(empty)
+            return
+        shown = self.session.doc.id if self.session.doc else None
+
+        def after(change: Change | None) -> None:
+            if change is None:
+                return
+            if change.doc_id != shown:  # the change was in another article: show it there
+                span = change.after if isinstance(change.after, Span) else change.before
+                self.open_document(change.doc_id,
+                                   caret=span.start if isinstance(span, Span) else None)
+            else:
+                self._show_spans()
+                self._update_header()
+
+        self._save(step, after)
+
+    def action_done(self) -> None:
+        self._finish("done")
+
+    def action_skip(self) -> None:
+        self._finish("skipped")
+
+    def _finish(self, status: str) -> None:
+        if self.session.doc is None:
+            return
+        current = self.session.doc.id
+
+        def after(change: Change | None) -> None:
+            self._show_spans()
+            following = self.session.first_unfinished(after=current)
+            if following is None:
+                self._update_header()
+                self.notify("Every article is done or skipped. Well done!", title="All done")
+                return
+            self.open_document(following)
+
+        self._save(lambda: self.session.set_status(status), after)
+
+    def action_article(self, step: int) -> None:
+        if self._busy():
+            return
+        target = self.session.neighbour(step)
+        if target is None:
+            self._flash("No more articles that way.")
+            return
+        self.open_document(target)
+
+    def action_toggle_snap(self) -> None:
+        self.snap_words = not self.snap_words
+        self._flash("Selections snap to whole words." if self.snap_words
+                    else "Selections keep exact characters (graphemes).")
+
+    def action_toggle_others(self) -> None:
+        self.show_others = not self.show_others
+        self.pane.set_show_others(self.show_others)
+        self._show_details()
+        count = len(self.session.others)
+        self._flash(f"Showing {count} spans by other annotators (read-only)." if self.show_others
+                    else "Showing only your spans.")
+
+    def action_edit_note(self) -> None:
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._flash("No span of yours at the caret to write a note on.")
+            return
+        if not self.query_one("#panel").display:
+            self.query_one("#panel").display = True
+        self.panel.edit_note(spans[0])
+
+    def on_label_panel_note_submitted(self, event: LabelPanel.NoteSubmitted) -> None:
+        self._save(lambda: self.session.set_note(event.span_id, event.note),
+                   lambda change: self._show_spans())
+        self.pane.focus()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        self.query_one("#list").display = True
+        search.display = True
+        search.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self._search = event.value
+            self.run_search(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.table.focus()
+
+    @work(thread=True, exclusive=True, group="search")
+    def run_search(self, query: str) -> None:
+        needle = query.strip().casefold()
+        matches: set[str] | None = None
+        if needle:
+            matches = set()
+            for info, shard in self.project.iter_documents():
+                text_row = next(iter(shard.get("document", {}).values()), {})
+                haystack = f"{info.title}\n{info.source}\n{text_row.get('text', '')}".casefold()
+                if needle in haystack:
+                    matches.add(info.id)
+        self.call_from_thread(self._apply_search, matches)
+
+    def _apply_search(self, matches: set[str] | None) -> None:
+        self.table.set_filter(self.table.status_filter, matches)
+        self._show_progress()
+
+    def action_cycle_filter(self) -> None:
+        following = FILTERS[(FILTERS.index(self.table.status_filter) + 1) % len(FILTERS)]
+        self.table.set_filter(following, self.table.matches)
+        self._show_progress()
+
+    def action_toggle_list(self) -> None:
+        widget = self.query_one("#list")
+        widget.display = not widget.display
+
+    def action_toggle_panel(self) -> None:
+        widget = self.query_one("#panel")
+        widget.display = not widget.display
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.project.config.labels))
+
+    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+        # Escape leaves the search box or the note field and returns to reading.
+        if event.key == "escape" and isinstance(self.focused, Input):
+            if self.focused.id == "note":
+                self.panel.close_note()
+            else:
+                self.focused.display = bool(self._search)
+            self.pane.focus()
+            event.stop()
+

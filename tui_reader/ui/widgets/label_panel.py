@@ -1,0 +1,130 @@
+"""The label panel: labels with keys and counts, this article's spans, and the span at the caret."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ...core.config import Label
+from ...core.model import Span
+from ...core.text import display_safe
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    flat = " ".join(display_safe(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class LabelPanel(Vertical):
+    class SpanChosen(Message):
+        def __init__(self, span_id: str) -> None:
+            super().__init__()
+            self.span_id = span_id
+
+    class NoteSubmitted(Message):
+        def __init__(self, span_id: str, note: str) -> None:
+            super().__init__()
+            self.span_id = span_id
+            self.note = note
+
+    def __init__(self, labels: tuple[Label, ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.labels = labels
+        self._counts: dict[str, int] = {}
+        self._span_ids: list[str] = []
+        self._note_span: str | None = None
+        self._details_key: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="labels", classes="panel-section")
+        yield Static(Text("Spans in this article", style="bold"), classes="panel-title")
+        yield OptionList(id="span-list")
+        yield Static(id="details", classes="panel-section")
+        yield Input(placeholder="note for this span (enter saves, esc cancels)", id="note")
+
+    def on_mount(self) -> None:
+        self.query_one("#note", Input).display = False
+        self.show_counts({label.name: 0 for label in self.labels})
+
+    def show_counts(self, counts: dict[str, int]) -> None:
+        if counts == self._counts:
+            return
+        self._counts = dict(counts)
+        text = Text()
+        for i, label in enumerate(self.labels):
+            if i:
+                text.append("\n")
+            text.append(f" {label.key} ", style="bold reverse")
+            text.append(" ")
+            text.append("  ", style=f"on {label.color}")
+            text.append(f" {label.name}", style="bold")
+            text.append(f"  {counts.get(label.name, 0)}")
+            if label.description:
+                text.append(f"\n     {label.description}", style="dim")
+        self.query_one("#labels", Static).update(text)
+
+    def show_spans(self, spans: list[Span]) -> None:
+        ids = [s.id + s.label for s in spans]
+        if ids == self._span_ids:
+            return
+        self._span_ids = ids
+        colors = {label.name: label.color for label in self.labels}
+        options = []
+        for span in spans:
+            prompt = Text()
+            prompt.append("▍", style=colors.get(span.label, ""))
+            prompt.append(f"{span.label:<11}", style="bold")
+            prompt.append(excerpt(span.text, 40))
+            options.append(Option(prompt, id=span.id))
+        span_list = self.query_one("#span-list", OptionList)
+        span_list.clear_options()
+        span_list.add_options(options)
+
+    def show_details(self, spans: list[Span], others: list[Span]) -> None:
+        key = tuple((s.id, s.label, s.note) for s in spans + others)
+        if key == self._details_key:
+            return
+        self._details_key = key
+        text = Text()
+        if not spans and not others:
+            text.append("No span at the caret.\n", style="dim")
+            text.append("1-9 label the sentence, or v / s to select first.", style="dim")
+        for span in spans + others:
+            if text:
+                text.append("\n")
+            mine = span in spans
+            text.append(span.label, style="bold")
+            text.append(f"  by {display_safe(span.annotator)}" + ("" if mine else " (read-only)"))
+            text.append(f"\n{span.start}–{span.end}  {span.created[:19].replace('T', ' ')}",
+                        style="dim")
+            text.append(f"\n“{excerpt(span.text, 120)}”")
+            if span.note:
+                text.append(f"\nnote: {excerpt(span.note, 120)}", style="italic")
+        self.query_one("#details", Static).update(text)
+
+    def edit_note(self, span: Span) -> None:
+        note = self.query_one("#note", Input)
+        self._note_span = span.id
+        note.value = span.note
+        note.display = True
+        note.focus()
+
+    def close_note(self) -> None:
+        note = self.query_one("#note", Input)
+        note.display = False
+        self._note_span = None
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "note" and self._note_span:
+            self.post_message(self.NoteSubmitted(self._note_span, event.value))
+            self.close_note()
+            event.stop()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.post_message(self.SpanChosen(event.option.id))
+        event.stop()

@@ -1,0 +1,381 @@
+"""The reading pane: the canonical text, wrapped, with spans highlighted, a caret and a selection.
+
+A Line-API widget (like Toolong's log view) rather than a read-only TextArea: a caret move
+repaints only the rows it touches (TextArea repaints the whole viewport, ~15 KB per keypress at
+120x40, which is slow over SSH). Text is drawn from ``display_safe`` output as plain Segments, so
+no markup is parsed and no control character reaches the terminal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...core.config import Label
+from ...core.model import Span
+from ...core.segment import Segments
+from ...core.text import StyleRange, display_safe
+from ..keymap import PANE_KEYS, bindings
+from ..wrap import TAB_CELLS, RowIndex, cell_of_offset, offset_at_cell, wrap
+
+MARKDOWN_CLASSES = {
+    "heading": "reading-pane--heading",
+    "emphasis": "reading-pane--emphasis",
+    "strong": "reading-pane--strong",
+    "code": "reading-pane--code",
+    "quote": "reading-pane--quote",
+    "link": "reading-pane--link",
+    "strike": "reading-pane--strike",
+}
+
+
+def _readable_on(color: str) -> str:
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if (0.299 * r + 0.587 * g + 0.114 * b) > 150 else "#ffffff"
+
+
+class ReadingPane(ScrollView, can_focus=True):
+    """Shows one document; owns the caret and selection; knows nothing of the store."""
+
+    BINDINGS = bindings(PANE_KEYS)
+    COMPONENT_CLASSES = {
+        "reading-pane--caret",
+        "reading-pane--selection",
+        "reading-pane--other-span",
+        *MARKDOWN_CLASSES.values(),
+    }
+    ALLOW_SELECT = False  # the pane owns selection; Textual's is mouse-only and copy-oriented
+
+    class CaretMoved(Message):
+        """The caret moved onto a different set of spans (the label panel shows their details)."""
+
+        def __init__(self, offset: int) -> None:
+            super().__init__()
+            self.offset = offset
+
+    class SelectionChanged(Message):
+        def __init__(self, selecting: bool) -> None:
+            super().__init__()
+            self.selecting = selecting
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = ""
+        self.display_text = ""
+        self.segments = Segments("")
+        self.rows = RowIndex([(0, 0)])
+        self.caret = 0
+        self.sel_anchor: int | None = None  # set while selecting (visual mode)
+        self._goal_x: int | None = None
+        self._wrap_width = 0
+        self._styles: list[StyleRange] = []
+        self._spans: list[Span] = []
+        self._others: list[Span] = []
+        self.show_others = False
+        self._label_styles: dict[str, Style] = {}
+        self._label_order: dict[str, int] = {}
+        self._row_marks: dict[int, list[tuple[int, int, str, str]]] = {}
+        self._style_cache: dict[tuple, Style] = {}
+        self._dragging = False
+        self._caret_spans: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ loading
+    def set_labels(self, labels: Iterable[Label]) -> None:
+        self._label_order = {}
+        self._label_styles = {}
+        for i, label in enumerate(labels):
+            self._label_order[label.name] = i
+            self._label_styles[label.name] = Style(bgcolor=label.color, color=_readable_on(label.color))
+        self._style_cache.clear()
+
+    def load(self, text: str, styles: list[StyleRange], segments: Segments, caret: int = 0) -> None:
+        """Show a new document with the caret at ``caret``."""
+        self.text = text
+        self.display_text = display_safe(text)
+        self.segments = segments
+        self._styles = styles
+        self._spans, self._others = [], []
+        self.sel_anchor = None
+        self._goal_x = None
+        self._wrap_width = 0
+        self.caret = self._clamp(caret)
+        self._rewrap()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._scroll_to_caret()
+        self.refresh()
+        self._notify_caret(force=True)
+
+    def set_spans(self, mine: list[Span], others: list[Span]) -> None:
+        """Replace the highlighted spans; repaints only rows whose spans changed."""
+        before = {(s.id, s.label, s.start, s.end) for s in self._visible_spans()}
+        self._spans, self._others = list(mine), list(others)
+        after = {(s.id, s.label, s.start, s.end) for s in self._visible_spans()}
+        self._index_marks()
+        for _id, _label, start, end in before ^ after:
+            self._refresh_offsets(start, end)
+        self._notify_caret(force=True)
+
+    def set_show_others(self, show: bool) -> None:
+        self.show_others = show
+        self._index_marks()
+        self.refresh()
+
+    # ----------------------------------------------------------------- geometry
+    def _rewrap(self) -> None:
+        width = max(self.scrollable_content_region.width, 10) - 1  # one column for the caret at EOL
+        if width == self._wrap_width:
+            return
+        self._wrap_width = width
+        self.rows = RowIndex(wrap(self.display_text, width) if self.text else [(0, 0)])
+        self.virtual_size = Size(width, len(self.rows))
+        self._index_marks()
+        self._style_cache.clear()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._rewrap()
+        self._scroll_to_caret()
+        self.refresh()
+
+    def _visible_spans(self) -> list[Span]:
+        return self._spans + (self._others if self.show_others else [])
+
+    def _index_marks(self) -> None:
+        """Per row: (start, end, kind, name) of every span and Markdown style on it."""
+        marks: dict[int, list[tuple[int, int, str, str]]] = defaultdict(list)
+        for style in self._styles:
+            for row in self.rows.rows_between(style.start, style.end):
+                marks[row].append((style.start, style.end, "md", style.kind))
+        for span in self._spans:
+            for row in self.rows.rows_between(span.start, span.end):
+                marks[row].append((span.start, span.end, "span", span.label))
+        if self.show_others:
+            for span in self._others:
+                for row in self.rows.rows_between(span.start, span.end):
+                    marks[row].append((span.start, span.end, "other", span.label))
+        self._row_marks = dict(marks)
+
+    def _refresh_offsets(self, start: int, end: int) -> None:
+        rows = self.rows.rows_between(start, max(end, start + 1))
+        self.refresh_lines(rows.start, len(rows))
+
+    # ---------------------------------------------------------------- rendering
+    def render_line(self, y: int) -> Strip:
+        row = y + round(self.scroll_offset.y)
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if row >= len(self.rows) or not self.text:
+            return Strip.blank(width, base)
+        start, end = self.rows.rows[row]
+        marks = self._row_marks.get(row, ())
+        selection = self.selection()
+        cuts = {start, end}
+        for a, b, _kind, _name in marks:
+            cuts.update(p for p in (a, b) if start < p < end)
+        if selection:
+            cuts.update(p for p in selection if start < p < end)
+        if start <= self.caret < end:
+            cuts.update((self.caret, self.caret + 1))
+        points = sorted(p for p in cuts if start <= p <= end)
+        segments: list[Segment] = []
+        display = self.display_text
+        for a, b in zip(points, points[1:]):
+            md: list[str] = []
+            own: list[tuple[int, str]] = []
+            others: list[str] = []
+            for s, e, kind, name in marks:
+                if s <= a and e >= b:
+                    if kind == "md":
+                        md.append(name)
+                    elif kind == "span":
+                        own.append((e - s, name))
+                    else:
+                        others.append(name)
+            # The innermost (shortest) span decides the colour: a claim inside a quote shows.
+            top = min(own)[1] if own else ""
+            key = (tuple(md), top, len(own), tuple(others),
+                   bool(selection and selection[0] <= a and b <= selection[1]), a == self.caret)
+            chunk = display[a:b]
+            if "\t" in chunk:
+                chunk = chunk.replace("\t", " " * TAB_CELLS)
+            segments.append(Segment(chunk, self._style(base, key)))
+        if self.caret == end and start <= self.caret and self.caret < len(self.text):
+            # The caret on a newline: one cell after the text.
+            segments.append(Segment(" ", self._style(base, ((), "", 0, (), False, True))))
+        strip = Strip(segments)
+        return strip.crop(0, width).extend_cell_length(width, base)
+
+    def _style(self, base: Style, key: tuple) -> Style:
+        """The style of a run of text: Markdown, then spans, then selection, then the caret."""
+        style = self._style_cache.get(key)
+        if style is not None:
+            return style
+        md, top, n_own, others, selected, caret = key
+        style = base
+        for kind in md:
+            style += self.get_component_rich_style(MARKDOWN_CLASSES[kind], partial=True)
+        if top:
+            style += self._label_styles.get(top, Style(reverse=True))
+            if n_own > 1:  # overlapping spans: underlined and bold, so the overlap stands out
+                style += Style(underline=True, bold=True)
+        if others:
+            label_style = self._label_styles.get(others[0])
+            color = label_style.bgcolor if label_style and not top else None
+            style += self.get_component_rich_style("reading-pane--other-span", partial=True)
+            style += Style(underline=True, underline2=len(others) > 1, color=color)
+        if selected:
+            style += self.get_component_rich_style("reading-pane--selection", partial=True)
+        if caret:
+            style += self.get_component_rich_style("reading-pane--caret", partial=True)
+        self._style_cache[key] = style
+        return style
+
+    def notify_style_update(self) -> None:
+        self._style_cache.clear()
+        super().notify_style_update()
+
+    # ------------------------------------------------------------------- caret
+    def _clamp(self, offset: int) -> int:
+        return max(0, min(offset, max(len(self.text) - 1, 0)))
+
+    def selection(self) -> tuple[int, int] | None:
+        """The selected offsets (start, end exclusive), the character under the caret included."""
+        if self.sel_anchor is None or not self.text:
+            return None
+        low, high = sorted((self.sel_anchor, self.caret))
+        return low, self.segments.next_grapheme(high)
+
+    def move_caret(self, offset: int, *, extend: bool = False, keep_goal: bool = False) -> None:
+        old_caret, old_selection = self.caret, self.selection()
+        if extend and self.sel_anchor is None:
+            self.sel_anchor = self.caret
+            self.post_message(self.SelectionChanged(True))
+        self.caret = self._clamp(offset)
+        if not keep_goal:
+            self._goal_x = None
+        new_selection = self.selection()
+        if old_selection != new_selection:
+            self._refresh_offsets(min(old_caret, self.caret), max(old_caret, self.caret) + 1)
+            for sel in (old_selection, new_selection):
+                if sel:
+                    self._refresh_offsets(sel[0], sel[0] + 1)
+                    self._refresh_offsets(sel[1] - 1, sel[1])
+        self._refresh_offsets(old_caret, old_caret + 1)
+        self._refresh_offsets(self.caret, self.caret + 1)
+        self._scroll_to_caret()
+        self._notify_caret()
+
+    def _notify_caret(self, force: bool = False) -> None:
+        here = tuple(s.id for s in self._spans if s.start <= self.caret < s.end)
+        if force or here != self._caret_spans:
+            self._caret_spans = here
+            self.post_message(self.CaretMoved(self.caret))
+
+    def _scroll_to_caret(self) -> None:
+        row = self.rows.row_of(self.caret)
+        top = round(self.scroll_offset.y)
+        height = max(self.scrollable_content_region.height, 1)
+        if top <= row < top + height:
+            return
+        # Jump so the caret sits a third down the page: fewer, larger scrolls repaint less often.
+        target = max(0, row - height // 3)
+        self.scroll_to(y=target, animate=False, immediate=True)
+
+    def clear_selection(self) -> None:
+        if self.sel_anchor is not None:
+            old = self.selection()
+            self.sel_anchor = None
+            if old:
+                self._refresh_offsets(*old)
+            self.post_message(self.SelectionChanged(False))
+
+    def select(self, start: int, end: int) -> None:
+        """Select ``start..end`` (end exclusive), caret on the last character."""
+        self.clear_selection()
+        self.move_caret(start)
+        self.move_caret(self.segments.prev_grapheme(end), extend=True)
+
+    # ------------------------------------------------------------------ motions
+    def _target(self, unit: str, step: int) -> int:
+        seg, caret = self.segments, self.caret
+        if unit == "grapheme":
+            return seg.next_grapheme(caret) if step > 0 else seg.prev_grapheme(caret)
+        if unit == "word":
+            return seg.next_word_start(caret) if step > 0 else seg.prev_word_start(caret)
+        if unit == "sentence":
+            return seg.next_sentence_start(caret) if step > 0 else seg.prev_sentence_start(caret)
+        if unit == "paragraph":
+            return seg.next_paragraph_start(caret) if step > 0 else seg.prev_paragraph_start(caret)
+        if unit == "text":
+            return len(self.text) - 1 if step > 0 else 0
+        row_no = self.rows.row_of(caret)
+        if unit == "line":
+            start, end = self.rows.rows[row_no]
+            return start if step < 0 else max(start, end - (end == len(self.text)))
+        lines = step if unit == "row" else step * max(self.scrollable_content_region.height - 2, 1)
+        target_row = max(0, min(row_no + lines, len(self.rows) - 1))
+        if self._goal_x is None:
+            self._goal_x = cell_of_offset(self.display_text, self.rows.rows[row_no], caret)
+        offset = offset_at_cell(self.display_text, self.rows.rows[target_row], self._goal_x)
+        if not self.segments.is_grapheme_boundary(offset):
+            offset = self.segments.prev_grapheme(offset)
+        return offset
+
+    def action_move(self, unit: str, step: int) -> None:
+        vertical = unit in ("row", "page")
+        self.move_caret(self._target(unit, step), extend=self.sel_anchor is not None,
+                        keep_goal=vertical)
+
+    def action_extend(self, unit: str, step: int) -> None:
+        self.move_caret(self._target(unit, step), extend=True, keep_goal=unit == "row")
+
+    def action_visual(self) -> None:
+        if self.sel_anchor is None:
+            self.sel_anchor = self.caret
+            self._refresh_offsets(self.caret, self.caret + 1)
+            self.post_message(self.SelectionChanged(True))
+        else:
+            self.clear_selection()
+
+    def action_select_sentence(self) -> None:
+        sentence = self.segments.sentence_at(self.caret)
+        if sentence:
+            self.select(*sentence)
+
+    def action_clear_selection(self) -> None:
+        self.clear_selection()
+
+    # -------------------------------------------------------------------- mouse
+    def offset_at(self, x: int, y: int) -> int:
+        row = max(0, min(y + round(self.scroll_offset.y), len(self.rows) - 1))
+        offset = offset_at_cell(self.display_text, self.rows.rows[row], x)
+        if not self.segments.is_grapheme_boundary(offset):
+            offset = self.segments.prev_grapheme(offset)
+        return self._clamp(offset)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        if event.button != 1 or not self.text:
+            return
+        self.focus()
+        self.clear_selection()
+        self.move_caret(self.offset_at(event.x, event.y))
+        self._dragging = True
+        self.capture_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._dragging:
+            offset = self.offset_at(event.x, event.y)
+            if offset != self.caret or self.sel_anchor is not None:
+                self.move_caret(offset, extend=True)
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._dragging:
+            self._dragging = False
+            self.release_mouse()
