@@ -25,3 +25,19 @@ def project_from_folder(folder: Path, db: Path, annotator: str = "tester") -> Pr
     project = Project.open(db, create=True)
     import_paths(project, [folder], annotator)
     return project
+
+
+def import_corpus(root: Path, files: dict[str, bytes], annotator: str = "importer") -> Project:
+    """Write ``files`` (name -> raw bytes, e.g. with CRLF) into ``root/corpus`` and import them
+    into a new project at ``root/db``."""
+    folder = root / "corpus"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return project_from_folder(folder, root / "db", annotator)
+
+
+def stored_spans(db: Path, doc_id: str, annotator: str | None = None) -> list[tuple[int, int, str, str]]:
+    """(start, end, label, annotator) of a document's spans, read back through a fresh Project."""
+    project = Project.open(db)
+    return [(s.start, s.end, s.label, s.annotator) for s in project.spans(doc_id, annotator)]

@@ -205,7 +205,8 @@ def test_a_bad_span_is_refused_alone_naming_file_and_line(tmp_path):
             {"start": -1, "end": 2, "label": "claim"},  # negative
             {"start": 5, "end": 5, "label": "claim"},  # empty
             {"start": 4, "end": 9, "label": "rumour"},  # unknown label
-            {"start": True, "end": 3, "label": "claim"},  # bool offset
+            {"start": True, "end": 3, "label": "claim"},  # bool offsets
+            {"start": 0, "end": True, "label": "claim"},
             {"start": 1.0, "end": 3, "label": "claim"},  # float offset
             {"start": "1", "end": 3, "label": "claim"},  # string offset
             "not a span",
@@ -218,10 +219,11 @@ def test_a_bad_span_is_refused_alone_naming_file_and_line(tmp_path):
 
     assert span_tuples(project, "d") == [(0, 3, "claim", "ana", "Ten"),
                                          (4, 9, "quote", "ana", "chars")]
-    assert len(report.problems) == 8
+    assert len(report.problems) == 9
     for problem in report.problems:
         assert problem.startswith(f"{path}:2: span "), problem
     assert any("span 5" in p and "rumour" in p for p in report.problems)
+    assert any("span 7" in p and "whole numbers" in p for p in report.problems)
     assert any("span 2" in p and "4-11" in p for p in report.problems)
     assert [d.id for d in project.documents()] == ["first", "d"]
 
@@ -399,6 +401,20 @@ def test_changed_text_after_labelling_is_reported_and_the_old_version_kept(tmp_p
                for p in report.problems)
     assert any(p.startswith(f"{corpus / 'd.jsonl'}:1") and "changed" in p
                for p in report.problems)
+
+
+def test_an_updated_document_keeps_its_place_in_the_corpus(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (corpus / name).write_text(f"Text of {name}.", "utf-8")
+    project = new_project(tmp_path)
+    import_paths(project, [corpus], "ana")
+    (corpus / "a.txt").write_text("Edited text of a.", "utf-8")
+    report = import_paths(project, [corpus], "ana")
+    assert (report.updated, report.unchanged) == (1, 2)
+    assert [d.id for d in Project.open(project.root).documents()] == ["a.txt", "b.txt", "c.txt"]
+    assert project.document("a.txt").text == "Edited text of a."
 
 
 def test_marking_done_counts_as_labelled(tmp_path):

@@ -12,10 +12,12 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 __all__ = [
     "STYLE_KINDS",
@@ -140,7 +142,12 @@ class StyleRange:
 # --------------------------------------------------------------------------------------------
 # Markdown
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+@cache
+def _markdown_parser() -> MarkdownIt:
+    """Built on first use: markdown-it costs ~30 ms to import, and the app rarely needs it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 _INLINE_STYLE = {
     "em_open": "emphasis",
@@ -363,7 +370,7 @@ def markdown_to_text(source: str) -> tuple[str, list[StyleRange]]:
     list items by a newline with a visible marker, table cells by tabs. The text is stripped.
     """
     renderer = _Renderer()
-    renderer.render(_MD.parse(source))
+    renderer.render(_markdown_parser().parse(source))
     return renderer.result()
 
 

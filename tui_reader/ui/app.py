@@ -37,8 +37,10 @@ class AnnotatorApp(App[None]):
         self.session = AnnotationSession(project, annotator)
         self.snap_words = True
         self.show_others = False
-        self._pending: list[tuple[Callable[[], Change | None], Callable[[Change | None], None]]] = []
+        # Actions whose save failed, oldest first: (do, after, verb), retried until they are on disk.
+        self._pending: list[tuple[Callable[[], Change | None], Callable[[Change | None], None], str]] = []
         self._retry_timer = None
+        self._failure = ""  # why the last save failed
         self._save_state = Text("")
         self._search = ""
         for label in project.config.labels:
@@ -130,10 +132,13 @@ class AnnotatorApp(App[None]):
             return
         ids = [d.id for d in self.project.documents()]
         position = ids.index(doc.id) + 1 if doc.id in ids else 0
-        header = Text()
+        header = Text(no_wrap=True, overflow="ellipsis")
         header.append(display_safe(doc.info.title), style="bold")
-        header.append(f"\n{position}/{len(ids)} · {display_safe(doc.info.source)} · "
-                      f"{len(doc.text):,} characters · {self.session.status}", style="dim")
+        # The file name, not its full path: the path is long and says where the corpus was
+        # imported from, which the annotator does not need.
+        source = doc.info.source.replace("\\", "/").rsplit("/", 1)[-1] or doc.id
+        header.append(f"\n{position}/{len(ids)} · {self.session.status} · {len(doc.text):,} characters"
+                      f" · {display_safe(source)}", style="dim")
         self._set_header(header)
 
     def _set_header(self, text: Text) -> None:
@@ -178,26 +183,30 @@ class AnnotatorApp(App[None]):
     def _busy(self) -> bool:
         if self._pending:
             self.bell()
-            self._flash("Waiting for the previous action to be saved…")
+            # Keep the failure in sight: a new message must not hide that something is unsaved.
+            self._save_state = Text(f" NOT SAVED: {display_safe(self._failure)} — retrying; that key "
+                                    "was ignored until the last action is saved ",
+                                    style="bold white on red")
+            self._show_status()
             return True
         return False
 
     def _save(self, do: Callable[[], Change | None],
-              after: Callable[[Change | None], None]) -> None:
+              after: Callable[[Change | None], None], verb: str = "saved") -> None:
         """Run a store action; on failure show it plainly and retry until it is on disk."""
         if self._busy():
             return
         try:
             change = do()
         except OSError as err:
-            self._pending.append((do, after))
+            self._pending.append((do, after, verb))
             self._saving_failed(err)
             return
+        self._saved(change, verb)
         after(change)
-        self._saved(change)
 
     def _saving_failed(self, err: OSError) -> None:
-        reason = err.strerror or str(err)
+        reason = self._failure = err.strerror or str(err)
         self._save_state = Text(f" NOT SAVED: {display_safe(reason)} — retrying every "
                                 f"{RETRY_SECONDS:.0f} s ", style="bold white on red")
         self._show_status()
@@ -206,22 +215,24 @@ class AnnotatorApp(App[None]):
 
     def _retry(self) -> None:
         while self._pending:
-            do, after = self._pending[0]
+            do, after, verb = self._pending[0]
             try:
                 change = do()
             except OSError as err:
                 self._saving_failed(err)
                 return
             self._pending.pop(0)
+            self._saved(change, verb)
             after(change)
-            self._saved(change)
         if self._retry_timer is not None:
             self._retry_timer.stop()
             self._retry_timer = None
 
-    def _saved(self, change: Change | None) -> None:
-        what = change.describe() if change else "nothing to change"
-        self._save_state = Text(f"✓ saved: {display_safe(what)}", style="green")
+    def _saved(self, change: Change | None, verb: str = "saved") -> None:
+        if change is None:
+            self._save_state = Text("nothing to change", style="dim")
+        else:
+            self._save_state = Text(f"✓ {verb}: {display_safe(change.describe())}", style="green")
         self._show_status()
 
     def _flash(self, message: str) -> None:
@@ -298,7 +309,7 @@ class AnnotatorApp(App[None]):
                 self._show_spans()
                 self._update_header()
 
-        self._save(step, after)
+        self._save(step, after, "undone" if step == self.session.undo else "redone")
 
     def action_done(self) -> None:
         self._finish("done")
@@ -316,6 +327,9 @@ class AnnotatorApp(App[None]):
             following = self.session.first_unfinished(after=current)
             if following is None:
                 self._update_header()
+                self._save_state.append("  Every article is done or skipped: nothing left to open.",
+                                        style="bold yellow")
+                self._show_status()
                 self.notify("Every article is done or skipped. Well done!", title="All done")
                 return
             self.open_document(following)

@@ -17,7 +17,7 @@ class Key:
     action: str
     help: str
     shown: str = ""  # how the help screen writes the keys (default: from ``keys``)
-    footer: bool = False  # also in the footer bar
+    footer: str = ""  # a short name for the footer bar (empty: not in the footer)
 
 
 # Caret motions and selection: the reading pane.
@@ -38,7 +38,8 @@ PANE_KEYS = (
     Key("G", "move('text', 1)", "end of the article"),
     Key("pageup,ctrl+b", "move('page', -1)", "page up", "pgup"),
     Key("pagedown,ctrl+f,space", "move('page', 1)", "page down", "pgdn space"),
-    Key("v", "visual", "start/stop a selection that motions extend (vim's visual mode)", footer=True),
+    Key("v", "visual", "start/stop a selection that motions extend (vim's visual mode)",
+        footer="select"),
     Key("s", "select_sentence", "select the sentence at the caret"),
     Key("shift+left", "extend('grapheme', -1)", "extend the selection left", "shift+←"),
     Key("shift+right", "extend('grapheme', 1)", "extend the selection right", "shift+→"),
@@ -50,12 +51,12 @@ PANE_KEYS = (
 # Labelling, articles and the app: the whole screen.
 APP_KEYS = (
     Key("x", "delete_span", "delete your span at the caret (choose if several overlap)"),
-    Key("u", "undo", "undo (every change of this session)", footer=True),
+    Key("u", "undo", "undo (every change of this session)", footer="undo"),
     Key("ctrl+r,U", "redo", "redo", "ctrl+r U"),
     Key("W", "toggle_snap", "snap selections to whole words on/off"),
     Key("o", "toggle_others", "show other annotators' spans (read-only)"),
     Key("e", "edit_note", "write a note on the span at the caret"),
-    Key("d", "done", "mark this article done and open the next one not done", footer=True),
+    Key("d", "done", "mark this article done and open the next one not done", footer="done"),
     Key("S", "skip", "mark this article skipped and open the next one not done"),
     Key("n", "article(1)", "next article"),
     Key("p", "article(-1)", "previous article"),
@@ -64,14 +65,14 @@ APP_KEYS = (
     Key("tab", "app.focus_next", "next panel"),
     Key("left_square_bracket", "toggle_list", "show/hide the article list", "["),
     Key("right_square_bracket", "toggle_panel", "show/hide the label panel", "]"),
-    Key("question_mark", "help", "all keys", "?", footer=True),
-    Key("q", "quit", "quit (everything is already saved)", footer=True),
+    Key("question_mark", "help", "all keys", "?", footer="keys"),
+    Key("q", "quit", "quit (everything is already saved)", footer="quit"),
 )
 
 
 def bindings(keys: tuple[Key, ...]) -> list[Binding]:
     return [
-        Binding(k.keys, k.action, k.help.split(" (")[0], show=k.footer, key_display=k.shown or None)
+        Binding(k.keys, k.action, k.footer or k.help, show=bool(k.footer), key_display=k.shown or None)
         for k in keys
     ]
 

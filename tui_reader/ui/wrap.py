@@ -12,10 +12,12 @@ import bisect
 import re
 from collections.abc import Iterable
 
+import regex
 from rich.cells import get_character_cell_size
 
 TAB_CELLS = 4
 _TOKEN = re.compile(r"[^\S\n]+|[^\s]+")
+_GRAPHEME = regex.compile(r"\X")
 
 
 def char_cells(char: str) -> int:
@@ -68,13 +70,16 @@ def _wrap_line(line: str, base: int, width: int) -> Iterable[tuple[int, int]]:
         if size <= width:
             used = size
             continue
-        # A word wider than the row (a URL, a run of CJK): break between characters.
-        for i, char in enumerate(token):
-            w = char_cells(char)
+        # A word wider than the row (a URL, a run of CJK): break between graphemes, never
+        # inside one (an emoji ZWJ sequence, a letter and its combining marks).
+        i = 0
+        for grapheme in _GRAPHEME.findall(token):
+            w = cells(grapheme)
             if used + w > width and used > 0:
                 yield row_start, start + i
                 row_start, used = start + i, 0
             used += w
+            i += len(grapheme)
     yield row_start, base + len(line)
 
 

@@ -114,7 +114,7 @@ class ArticleTable(ScrollView, can_focus=True):
         spans = str(progress.spans) if progress and progress.spans else ""
         length = f"{doc.length / 1000:.1f}k" if doc.length >= 1000 else str(doc.length)
         source = display_safe(doc.source.rsplit("/", 1)[-1])
-        tail = f" {spans:>4} {length:>6} "
+        tail = f" {spans:>3} {length:>5} "  # narrow: the title needs the room
         title_width = max(width - 2 - len(tail), 4)
         title = _fit(display_safe(doc.title), title_width)
         style = base

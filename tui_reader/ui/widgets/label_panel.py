@@ -54,17 +54,17 @@ class LabelPanel(Vertical):
         if counts == self._counts:
             return
         self._counts = dict(counts)
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
         for i, label in enumerate(self.labels):
             if i:
                 text.append("\n")
             text.append(f" {label.key} ", style="bold reverse")
             text.append(" ")
             text.append("  ", style=f"on {label.color}")
-            text.append(f" {label.name}", style="bold")
-            text.append(f"  {counts.get(label.name, 0)}")
+            text.append(f" {label.name} ", style="bold")
+            text.append(f"{counts.get(label.name, 0)}")
             if label.description:
-                text.append(f"\n     {label.description}", style="dim")
+                text.append(f"  {display_safe(label.description)}", style="dim")
         self.query_one("#labels", Static).update(text)
 
     def show_spans(self, spans: list[Span]) -> None:

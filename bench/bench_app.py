@@ -1,0 +1,191 @@
+"""App figures, measured on the real program in a real pseudo-terminal at 120x40.
+
+- start-up to the first article on screen with 10k documents / 100k spans, as a ratio to a bare
+  Textual app started the same way in the same run (target <= 2x);
+- key-to-frame latency (key written -> first byte of the new frame) p50/p99 on a 50k-character
+  article with 500 spans (target p99 <= 30 ms);
+- bytes written per caret move and per label, next to a stock read-only TextArea showing the same
+  article (baseline; ~15 KB per caret move was measured before; target < 2 KB).
+
+Run: python bench/bench_app.py [--docs 10000] [--keys 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_store import make_jsonl  # noqa: E402
+
+from tests.ptyrun import PtyApp, tui_reader_args  # noqa: E402
+from tui_reader.core.importer import import_paths  # noqa: E402
+from tui_reader.core.store import NewDocument, Project  # noqa: E402
+from tui_reader.core.text import text_sha256  # noqa: E402
+
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    def compose(self):
+        yield Static("BARE-APP-READY")
+Bare().run()
+"""
+
+TEXTAREA_APP = """
+import sys
+from textual.app import App
+from textual.widgets import TextArea
+class Stock(App):
+    def compose(self):
+        yield TextArea(open(sys.argv[1], encoding="utf-8").read(), read_only=True, soft_wrap=True)
+Stock().run()
+"""
+
+CJK = "日本語のテキストです。"
+PARAGRAPH = ("The minister said on Tuesday that the plan would cut costs by 3.5 percent. "
+             "\u201cIt is a disaster for families,\u201d said Ana Díaz-Canel, a critic. "
+             "Officials in Havana declined to comment 👍🏽. ")
+
+
+def long_article(chars: int) -> str:
+    out, n = [], 0
+    while n < chars:
+        para = PARAGRAPH * 3 + CJK + "\n\n"
+        out.append(para)
+        n += len(para)
+    return "".join(out)[:chars].rstrip() + "."
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def startup(args: list[str], marker: bytes, runs: int, cwd: str | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        app = PtyApp(args, cwd=cwd)
+        try:
+            times.append(app.first_output_after(marker))
+            app.read_until_quiet(quiet=0.3)
+        finally:
+            app.send(b"q")
+            time.sleep(0.2)
+            app.proc.kill()
+            app.close()
+    return statistics.median(times)
+
+
+def key_figures(app: PtyApp, key: bytes, count: int, settle: float = 0.12
+                ) -> tuple[list[float], list[int]]:
+    """Latency to the first byte and total bytes of the response, per key press."""
+    latencies, sizes = [], []
+    for _ in range(count):
+        app.read_until_quiet(quiet=0.05, limit=1.0)  # drain
+        t0 = time.perf_counter()
+        app.send(key)
+        first = app.read_for(0)  # nothing yet
+        got = bytearray(first)
+        t_first = None
+        end = t0 + 2.0
+        while time.perf_counter() < end:
+            chunk = app.read_for(0.002)
+            if chunk:
+                if t_first is None:
+                    t_first = time.perf_counter()
+                got += chunk
+            elif t_first is not None and time.perf_counter() - t_first > settle:
+                break
+        if t_first is not None:
+            latencies.append(t_first - t0)
+            sizes.append(len(got))
+    return latencies, sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--keys", type=int, default=150)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="tui-reader-bench-app-") as tmp:
+        folder = Path(tmp)
+        # 1. Start-up with a large project.
+        source = folder / "corpus.jsonl"
+        n_spans = make_jsonl(source, args.docs, 10)
+        big = Project.open(folder / "big", create=True)
+        import_paths(big, [source], "bench")
+        first_title = big.documents()[0].title[:30].encode()
+        bare = startup([sys.executable, "-c", BARE_APP], b"BARE-APP-READY", args.runs)
+        ours = startup(tui_reader_args("annotate", "--db", str(folder / "big"), "--annotator",
+                                       "ann1"), first_title, args.runs)
+        print(f"start-up to first article on screen, {args.docs:,} documents / {n_spans:,} spans "
+              f"(median of {args.runs}): tui-reader {ours * 1000:.0f} ms, bare Textual app "
+              f"{bare * 1000:.0f} ms -> ratio {ours / bare:.2f}x (target <= 2x)")
+
+        # 2 and 3. A 50k-character article with 500 spans.
+        text = long_article(50_000)
+        project = Project.open(folder / "long", create=True)
+        project.add_documents([NewDocument(id="long", text=text, sha256=text_sha256(text),
+                                           title="A long article", source="long.txt", kind="txt",
+                                           styles=[], meta={})])
+        rng = random.Random(3)
+        labels = project.config.label_names
+        items = []
+        for n in range(500):
+            start = rng.randrange(0, len(text) - 200)
+            items.append({"start": start, "end": start + rng.randint(10, 200),
+                          "label": rng.choice(labels), "annotator": "bench", "n": n})
+        added, refused = project.import_spans("long", items)
+        assert added == 500 and not refused
+        (folder / "long.txt").write_text(text, encoding="utf-8")
+
+        app = PtyApp(tui_reader_args("annotate", "--db", str(folder / "long"), "--annotator",
+                                     "bench"), cols=120, rows=40)
+        try:
+            app.read_until_quiet(quiet=1.0)
+            lat_l, bytes_l = key_figures(app, b"l", args.keys)
+            lat_j, bytes_j = key_figures(app, b"j", args.keys // 3)
+            lat_w, _ = key_figures(app, b"w", args.keys // 3)
+            # Labels: label the sentence at the caret, then undo, so the project stays the same.
+            lat_1, bytes_1 = [], []
+            for _ in range(args.keys // 5):
+                lat, size = key_figures(app, b"1", 1, settle=0.2)
+                lat_1 += lat
+                bytes_1 += size
+                key_figures(app, b"u", 1, settle=0.2)
+            app.send(b"q")
+        finally:
+            app.close()
+        every = lat_l + lat_j + lat_w
+        print(f"key-to-frame latency, 50,000 characters / 500 spans (n={len(every)} motions): "
+              f"p50 {pct(every, 50) * 1000:.1f} ms, p99 {pct(every, 99) * 1000:.1f} ms "
+              f"(target p99 <= 30 ms); label key p50 {pct(lat_1, 50) * 1000:.1f} ms, "
+              f"p99 {pct(lat_1, 99) * 1000:.1f} ms")
+
+        stock = PtyApp([sys.executable, "-c", TEXTAREA_APP, str(folder / "long.txt")],
+                       cols=120, rows=40)
+        try:
+            stock.read_until_quiet(quiet=1.0)
+            _, stock_bytes = key_figures(stock, b"\x1b[C", args.keys // 3)
+            stock.send(b"\x11")  # ctrl+q
+        finally:
+            stock.proc.kill()
+            stock.close()
+        print(f"bytes per caret move at 120x40 (median): tui-reader l {statistics.median(bytes_l):,.0f}, "
+              f"j {statistics.median(bytes_j):,.0f}; stock read-only TextArea → "
+              f"{statistics.median(stock_bytes):,.0f} (target < 2,000)")
+        print(f"bytes per label at 120x40 (median): {statistics.median(bytes_1):,.0f}")
+
+
+if __name__ == "__main__":
+    main()
