@@ -143,8 +143,12 @@ def export_command(
 def _output(name: str) -> Iterator[IO[bytes]]:
     """stdout, or a file that appears complete or not at all."""
     if name == "-":
-        yield sys.stdout.buffer
-        sys.stdout.flush()
+        try:
+            yield sys.stdout.buffer
+            sys.stdout.flush()
+        except BrokenPipeError:  # `export -o - | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         return
     path = Path(name)
     if path.is_dir():

@@ -45,6 +45,34 @@ DEFAULT_DB_DIRNAME = ".tui-reader"
 _STRIPES = 256
 
 
+_CATALOG_KEYS = frozenset({"id", "title", "source", "kind", "length", "sha256", "order"})
+_SHARD_KEYS = {
+    "document": frozenset({"id", "text", "sha256"}),
+    "spans": frozenset({"id", "doc_id", "start", "end", "label", "annotator", "text", "created"}),
+    "status": frozenset({"annotator", "status"}),
+}
+
+
+def _checked_tables(data: Any, path: Path, required: dict[str, frozenset[str]]) -> dict[str, Any]:
+    """``data`` if it has the shape of these TinyDB tables; else an error naming the file."""
+    if data is None:
+        return {}
+    problem = None
+    if not isinstance(data, dict):
+        problem = "not a TinyDB file"
+    else:
+        for table, keys in required.items():
+            rows = data.get(table, {})
+            if not isinstance(rows, dict) or not all(
+                isinstance(row, dict) and keys <= row.keys() for row in rows.values()
+            ):
+                problem = f"its {table!r} table is damaged"
+                break
+    if problem:
+        raise CorruptFileError(f"{path}: {problem}; it was left untouched")
+    return data
+
+
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -119,7 +147,9 @@ class Project:
             data = read_json_file(marker)
             if not isinstance(data, dict) or data.get("app") != "tui-reader":
                 raise CorruptFileError(f"{marker}: not a tui-reader project marker; it was left untouched")
-            if data.get("format", 0) > FORMAT_VERSION:
+            if not isinstance(data.get("format"), int):
+                raise CorruptFileError(f"{marker}: no whole-number format version; it was left untouched")
+            if data["format"] > FORMAT_VERSION:
                 raise StoreError(f"{root} was made by a newer tui-reader (format {data['format']})")
         elif not create:
             raise StoreError(f"no tui-reader project at {root} (run `tui-reader import CORPUS` first)")
@@ -146,7 +176,8 @@ class Project:
         if stamp == self._catalog_stamp and self._catalog_stamp is not None:
             return False
         # Parsed directly rather than through TinyDB's Table.all(): 10k rows open ~3x faster.
-        rows = (read_json_file(path) or {}).get("documents", {}).values()
+        rows = _checked_tables(read_json_file(path), path, {"documents": _CATALOG_KEYS})
+        rows = rows.get("documents", {}).values()
         infos = [
             DocumentInfo(
                 id=r["id"], title=r["title"], source=r["source"], kind=r["kind"], length=r["length"],
@@ -248,7 +279,8 @@ class Project:
 
     def _read_shard(self, doc_id: str) -> dict[str, Any]:
         """The raw tables of one document file, read without a lock (files are always whole)."""
-        return read_json_file(self.doc_path(doc_id)) or {}
+        path = self.doc_path(doc_id)
+        return _checked_tables(read_json_file(path), path, _SHARD_KEYS)
 
     # ------------------------------------------------------------------- spans
     def spans(self, doc_id: str, annotator: str | None = None) -> list[Span]:
@@ -344,7 +376,7 @@ class Project:
 
     def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
                     length: int) -> None:
-        if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool):
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
             raise ValueError(f"span offsets must be whole numbers, got {start!r}-{end!r}")
         if not 0 <= start < end <= length:
             raise ValueError(

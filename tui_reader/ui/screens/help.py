@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -15,6 +16,16 @@ from ...core.text import display_safe
 from ..keymap import APP_KEYS, PANE_KEYS, shown
 
 
+def _section(title: str, rows: list[tuple[str, str]]) -> Group:
+    # One grid per section, headings outside it, so the key column is only as wide as its keys.
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True, min_width=10)
+    table.add_column()
+    for keys, help_text in rows:
+        table.add_row(Text(keys), Text(help_text))
+    return Group(Text(title, style="underline"), table, Text(""))
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
@@ -23,24 +34,13 @@ class HelpScreen(ModalScreen[None]):
         self.labels = labels
 
     def compose(self) -> ComposeResult:
-        table = Table.grid(padding=(0, 2))
-        table.add_column(style="bold", no_wrap=True)
-        table.add_column()
-        table.add_row(Text("Labels", style="underline"), "")
-        for label in self.labels:
-            table.add_row(Text(label.key), Text(f"{label.name}: the selection, or the sentence at "
-                                                "the caret (again on the same extent: relabel)"))
-        table.add_row("", "")
-        table.add_row(Text("Reading and selecting", style="underline"), "")
-        for key in PANE_KEYS:
-            table.add_row(Text(shown(key)), Text(key.help))
-        table.add_row("", "")
-        table.add_row(Text("Articles and the app", style="underline"), "")
-        for key in APP_KEYS:
-            table.add_row(Text(shown(key)), Text(key.help))
-        table.add_row(Text("ctrl+p"), Text("command palette"))
-        table.add_row("", "")
-        table.add_row("", Text(display_safe("Every action is saved as it happens. esc closes."),
-                               style="dim"))
+        label_rows = [(label.key, display_safe(label.name)) for label in self.labels]
+        labels = _section(
+            "Labels: the selection, or else the sentence at the caret (the same extent again: "
+            "relabel)", label_rows)
+        pane = _section("Reading and selecting", [(shown(k), k.help) for k in PANE_KEYS])
+        app = _section("Articles and the app",
+                       [(shown(k), k.help) for k in APP_KEYS] + [("ctrl+p", "command palette")])
+        footer = Text(display_safe("Every action is saved as it happens. esc closes."), style="dim")
         with VerticalScroll(id="help-body"):
-            yield Static(table)
+            yield Static(Group(labels, pane, app, footer), id="help-table")
