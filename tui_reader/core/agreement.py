@@ -1,0 +1,243 @@
+"""How well annotators agree: span F1, Cohen's kappa and Krippendorff's alpha.
+
+Formulas (also in the README):
+
+* **Span F1** between annotators A and B, over the documents both annotated. *Exact*: a span
+  matches when the other has one with the same start, end and label; F1 = 2·matches / (|A| + |B|).
+  *Overlap*: a span of A is found when B has a span of the same label sharing at least one
+  character, and the other way round; P = found(B in A) / |B|, R = found(A in B) / |A|,
+  F1 = 2PR / (P + R). Per label, only spans of that label count.
+* **Cohen's kappa** for a pair, over tokens of the documents both annotated: each token's category
+  is the set of labels whose spans cover it (per label: covered or not).
+  κ = (p_o − p_e) / (1 − p_e), p_o the share of tokens both put in the same category, p_e = Σ_k
+  p_A(k)·p_B(k). Undefined (None) when p_e = 1.
+* **Krippendorff's alpha**, nominal, over the same tokens, any number of annotators, documents
+  missing some annotators allowed: α = 1 − D_o / D_e from the coincidence matrix o_ck of values
+  pairable within a unit: α = 1 − (n − 1) · Σ_{c≠k} o_ck / Σ_{c≠k} n_c·n_k, n = Σ n_c.
+  Units annotated by a single annotator are not pairable and do not count.
+
+Tokens are ``\\w+`` runs and single other non-space characters; a token is covered by a span when
+its characters lie inside it, in part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+
+SpanTuple = tuple[int, int, str]
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def simple_tokens(text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+@dataclass(frozen=True)
+class AgreementDoc:
+    """One document and every annotator's spans on it (an annotator with no spans but a done
+    status is present with an empty list: they read it and found nothing)."""
+
+    id: str
+    text: str
+    spans: dict[str, list[SpanTuple]]
+
+
+@dataclass(frozen=True)
+class PairScore:
+    a: str
+    b: str
+    label: str | None  # None = every label
+    documents: int
+    exact_f1: float | None
+    overlap_f1: float | None
+    kappa: float | None
+
+
+@dataclass(frozen=True)
+class DocScore:
+    id: str
+    annotators: tuple[str, ...]
+    exact_f1: float | None
+    overlap_f1: float | None
+    alpha: float | None
+
+
+@dataclass
+class AgreementReport:
+    annotators: list[str]
+    labels: list[str]
+    pairs: list[PairScore] = field(default_factory=list)
+    alpha: dict[str | None, float | None] = field(default_factory=dict)
+    documents: list[DocScore] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "annotators": self.annotators,
+            "labels": self.labels,
+            "pairs": [vars(p) for p in self.pairs],
+            "alpha": {("*" if k is None else k): v for k, v in self.alpha.items()},
+            "documents": [vars(d) for d in self.documents],
+        }
+
+
+# ------------------------------------------------------------------ primitives
+def exact_counts(a: Sequence[SpanTuple], b: Sequence[SpanTuple]) -> tuple[int, int, int]:
+    """(matches, |a|, |b|) with exact matching; duplicates count once each."""
+    ca, cb = Counter(a), Counter(b)
+    return sum((ca & cb).values()), len(a), len(b)
+
+
+def overlap_counts(a: Sequence[SpanTuple], b: Sequence[SpanTuple]) -> tuple[int, int, int, int]:
+    """(spans of a found in b, |a|, spans of b found in a, |b|), same label and shared characters."""
+
+    def found(xs: Sequence[SpanTuple], ys: Sequence[SpanTuple]) -> int:
+        return sum(1 for s, e, lab in xs if any(lab == l2 and s < e2 and s2 < e for s2, e2, l2 in ys))
+
+    return found(a, b), len(a), found(b, a), len(b)
+
+
+def f1_exact(matches: int, na: int, nb: int) -> float | None:
+    return 2 * matches / (na + nb) if na + nb else None
+
+
+def f1_overlap(found_a: int, na: int, found_b: int, nb: int) -> float | None:
+    if not na and not nb:
+        return None
+    precision = found_b / nb if nb else 0.0
+    recall = found_a / na if na else 0.0
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def cohen_kappa(first: Sequence[Hashable], second: Sequence[Hashable]) -> float | None:
+    """Cohen's kappa of two equally long label sequences."""
+    n = len(first)
+    if n == 0 or n != len(second):
+        return None
+    observed = sum(1 for x, y in zip(first, second) if x == y) / n
+    ca, cb = Counter(first), Counter(second)
+    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
+    if expected == 1:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float | None:
+    """Nominal alpha; each unit is the values the annotators who rated it gave (missing left out)."""
+    coincidence: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
+    for values in units:
+        m = len(values)
+        if m < 2:
+            continue
+        counts = Counter(values)
+        for c, nc in counts.items():
+            for k, nk in counts.items():
+                pairs = nc * (nk - 1) if c == k else nc * nk
+                if pairs:
+                    coincidence[(c, k)] += pairs / (m - 1)
+    totals: Counter = Counter()
+    for (c, _k), value in coincidence.items():
+        totals[c] += value
+    n = sum(totals.values())
+    if n <= 1:
+        return None
+    disagree_observed = sum(v for (c, k), v in coincidence.items() if c != k)
+    disagree_expected = sum(totals[c] * totals[k] for c in totals for k in totals if c != k)
+    if disagree_expected == 0:
+        return None  # one category only: agreement is not measurable
+    return 1 - (n - 1) * disagree_observed / disagree_expected
+
+
+def token_categories(text: str, spans: Sequence[SpanTuple], tokens: Sequence[tuple[int, int]],
+                     label: str | None) -> list[Hashable]:
+    """Per token: the labels covering it (a frozenset), or for one label whether it is covered."""
+    out: list[Hashable] = []
+    relevant = [s for s in spans if label is None or s[2] == label]
+    for ts, te in tokens:
+        covering = frozenset(lab for s, e, lab in relevant if s < te and ts < e)
+        out.append(bool(covering) if label is not None else covering)
+    return out
+
+
+# ----------------------------------------------------------------- the report
+def compute_agreement(
+    docs: Iterable[AgreementDoc], labels: Sequence[str],
+    tokenize: Callable[[str], list[tuple[int, int]]] = simple_tokens,
+) -> AgreementReport:
+    docs = [d for d in docs if len(d.spans) >= 2]
+    annotators = sorted({a for d in docs for a in d.spans})
+    report = AgreementReport(annotators=annotators, labels=list(labels))
+    scopes: list[str | None] = [None, *labels]
+    # Per document token categories, computed once per scope.
+    categories: dict[tuple[str, str | None], dict[str, list[Hashable]]] = {}
+    for doc in docs:
+        tokens = tokenize(doc.text)
+        for scope in scopes:
+            categories[(doc.id, scope)] = {
+                a: token_categories(doc.text, spans, tokens, scope) for a, spans in doc.spans.items()
+            }
+    for a, b in combinations(annotators, 2):
+        shared = [d for d in docs if a in d.spans and b in d.spans]
+        if not shared:
+            continue
+        for scope in scopes:
+            exact = [0, 0, 0]
+            overlap = [0, 0, 0, 0]
+            seq_a: list[Hashable] = []
+            seq_b: list[Hashable] = []
+            for doc in shared:
+                sa = [s for s in doc.spans[a] if scope is None or s[2] == scope]
+                sb = [s for s in doc.spans[b] if scope is None or s[2] == scope]
+                exact = [x + y for x, y in zip(exact, exact_counts(sa, sb))]
+                overlap = [x + y for x, y in zip(overlap, overlap_counts(sa, sb))]
+                seq_a += categories[(doc.id, scope)][a]
+                seq_b += categories[(doc.id, scope)][b]
+            report.pairs.append(PairScore(a, b, scope, len(shared), f1_exact(*exact),
+                                          f1_overlap(*overlap), cohen_kappa(seq_a, seq_b)))
+    for scope in scopes:
+        units = [
+            [categories[(doc.id, scope)][a][i] for a in doc.spans]
+            for doc in docs
+            for i in range(len(next(iter(categories[(doc.id, scope)].values()))))
+        ]
+        report.alpha[scope] = krippendorff_alpha_nominal(units)
+    for doc in docs:
+        names = sorted(doc.spans)
+        exact_scores, overlap_scores = [], []
+        for a, b in combinations(names, 2):
+            e = f1_exact(*exact_counts(doc.spans[a], doc.spans[b]))
+            o = f1_overlap(*overlap_counts(doc.spans[a], doc.spans[b]))
+            exact_scores.append(1.0 if e is None else e)  # both found nothing: they agree
+            overlap_scores.append(1.0 if o is None else o)
+        cats = categories[(doc.id, None)]
+        units = list(zip(*(cats[a] for a in names)))
+        report.documents.append(DocScore(
+            doc.id, tuple(names), sum(exact_scores) / len(exact_scores),
+            sum(overlap_scores) / len(overlap_scores), krippendorff_alpha_nominal(units),
+        ))
+    report.documents.sort(key=lambda d: (d.exact_f1 if d.exact_f1 is not None else 1.0, d.id))
+    return report
+
+
+GOLD_ANNOTATOR = "gold"
+
+
+def documents_for_agreement(project, label: str | None = None) -> Iterable[AgreementDoc]:  # noqa: ANN001
+    """Each document with the annotators who labelled it or marked it done (not the gold layer)."""
+    for info, shard in project.iter_documents():
+        text_row = next(iter(shard.get("document", {}).values()), None)
+        if text_row is None:
+            continue
+        spans: dict[str, list[SpanTuple]] = defaultdict(list)
+        for row in shard.get("status", {}).values():
+            if row["status"] == "done" and row["annotator"] != GOLD_ANNOTATOR:
+                spans[row["annotator"]]  # present, perhaps with no spans
+        for row in shard.get("spans", {}).values():
+            if row["annotator"] != GOLD_ANNOTATOR:
+                mine = spans[row["annotator"]]  # labelled something: present even if filtered out
+                if label is None or row["label"] == label:
+                    mine.append((row["start"], row["end"], row["label"]))
+        yield AgreementDoc(info.id, text_row["text"], dict(spans))
