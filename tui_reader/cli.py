@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -137,6 +138,65 @@ def export_command(
         with _output(output) as out:
             count = write_jsonl(export_records(project, flt), out)
     click.echo(f"{count} documents written to {'stdout' if output == '-' else output}", err=True)
+
+
+@main.command("agree")
+@DB_OPTION
+@click.option("--label", help="Only this label.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts instead of tables.")
+@click.option("--worst", default=10, show_default=True, help="How many documents to list, worst first.")
+def agree_command(db: Path | None, label: str | None, as_json: bool, worst: int) -> None:
+    """Agreement between annotators: span F1, Cohen's kappa, Krippendorff's alpha."""
+    from .core.agreement import compute_agreement, documents_for_agreement
+
+    with user_errors():
+        project = Project.open(find_project_dir(db, None))
+        labels = project.config.label_names
+        if label is not None and label not in labels:
+            raise ValueError(f"unknown label {label!r} (this project's labels: {', '.join(labels)})")
+        chosen = (label,) if label else labels
+        report = compute_agreement(documents_for_agreement(project, label), chosen)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+        return
+    _print_agreement(report, worst)
+
+
+def _print_agreement(report, worst: int) -> None:  # noqa: ANN001
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    def num(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    console = Console()
+    if len(report.annotators) < 2:
+        console.print(Text("Agreement needs two annotators on the same documents; "
+                           f"found {len(report.annotators)}."))
+        return
+    pairs = Table(title="Pairwise agreement", title_justify="left")
+    for column in ("annotators", "label", "documents", "span F1 exact", "span F1 overlap",
+                   "token kappa"):
+        pairs.add_column(column, justify="left" if column in ("annotators", "label") else "right")
+    for p in report.pairs:
+        pairs.add_row(Text(display_safe(f"{p.a} / {p.b}")), Text(p.label or "all labels"),
+                      str(p.documents), num(p.exact_f1), num(p.overlap_f1), num(p.kappa))
+    console.print(pairs)
+    alpha = Table(title="Krippendorff's alpha (nominal, tokens)", title_justify="left")
+    alpha.add_column("label")
+    alpha.add_column("alpha", justify="right")
+    for key, value in report.alpha.items():
+        alpha.add_row(Text(key or "all labels"), num(value))
+    console.print(alpha)
+    docs = Table(title=f"Documents, worst first ({min(worst, len(report.documents))} of "
+                       f"{len(report.documents)})", title_justify="left")
+    for column in ("document", "annotators", "F1 exact", "F1 overlap", "alpha"):
+        docs.add_column(column, justify="left" if column in ("document", "annotators") else "right")
+    for d in report.documents[:worst]:
+        docs.add_row(Text(display_safe(d.id)), Text(display_safe(", ".join(d.annotators))),
+                     num(d.exact_f1), num(d.overlap_f1), num(d.alpha))
+    console.print(docs)
 
 
 @contextmanager

@@ -27,7 +27,12 @@ def _section(title: str, rows: list[tuple[str, str]]) -> Group:
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+        Binding("space", "scroll(10)", "Page down", show=False),
+    ]
 
     def __init__(self, labels: tuple[Label, ...]) -> None:
         super().__init__()
@@ -44,3 +49,7 @@ class HelpScreen(ModalScreen[None]):
         footer = Text(display_safe("Every action is saved as it happens. esc closes."), style="dim")
         with VerticalScroll(id="help-body"):
             yield Static(Group(labels, pane, app, footer), id="help-table")
+
+    def action_scroll(self, lines: int) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_relative(y=lines, animate=False)
