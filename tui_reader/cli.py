@@ -16,6 +16,7 @@ import click
 from . import __version__
 from .core.formats.jsonl import ExportFilter, export_records, write_jsonl
 from .core.importer import ImportReport, import_paths
+from .core.model import STATUSES
 from .core.storage import StoreError
 from .core.store import Project, find_project_dir
 from .core.text import display_safe
@@ -138,6 +139,57 @@ def export_command(
         with _output(output) as out:
             count = write_jsonl(export_records(project, flt), out)
     click.echo(f"{count} documents written to {'stdout' if output == '-' else output}", err=True)
+
+
+@main.command("stats")
+@DB_OPTION
+@click.option("--json", "as_json", is_flag=True, help="JSON for scripts instead of tables.")
+def stats_command(db: Path | None, as_json: bool) -> None:
+    """Documents by status, spans by label and annotator, and time spent."""
+    from .core.stats import project_stats
+
+    with user_errors():
+        project = Project.open(find_project_dir(db, None))
+        stats = project_stats(project)
+    if as_json:
+        click.echo(json.dumps(stats, ensure_ascii=False, indent=1))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    console = Console()
+    console.print(Text(f"{stats['documents']} documents, {stats['spans']} spans, "
+                       f"{len(stats['annotators'])} annotators", style="bold"))
+    by_status = Table(title="Documents by status", title_justify="left")
+    by_status.add_column("annotator")
+    for status in STATUSES:
+        by_status.add_column(status, justify="right")
+    for name, row in stats["status"].items():
+        by_status.add_row(Text(display_safe(name)), *(str(row[s]) for s in STATUSES))
+    console.print(by_status)
+    by_label = Table(title="Spans by label", title_justify="left")
+    by_label.add_column("annotator")
+    labels = list(stats["labels"])
+    for label in labels:
+        by_label.add_column(Text(display_safe(label)), justify="right")
+    by_label.add_column("total", justify="right")
+    for name, row in stats["spans_by_annotator"].items():
+        by_label.add_row(Text(display_safe(name)), *(str(row.get(lab, 0)) for lab in labels),
+                         str(sum(row.values())))
+    by_label.add_row(Text("all", style="bold"), *(str(stats["labels"][lab]) for lab in labels),
+                     str(stats["spans"]))
+    console.print(by_label)
+    time_table = Table(title="Time spent (active; idle gaps over 5 minutes left out)",
+                       title_justify="left")
+    for column in ("annotator", "hours", "documents", "per done document"):
+        time_table.add_column(column, justify="left" if column == "annotator" else "right")
+    for name, row in stats["time"].items():
+        done = stats["status"].get(name, {}).get("done", 0)
+        per_doc = f"{row['seconds'] / done / 60:.1f} min" if done else "n/a"
+        time_table.add_row(Text(display_safe(name)), f"{row['seconds'] / 3600:.2f}",
+                           str(row["documents"]), per_doc)
+    console.print(time_table)
 
 
 @main.command("agree")

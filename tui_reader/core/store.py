@@ -50,6 +50,7 @@ _SHARD_KEYS = {
     "document": frozenset({"id", "text", "sha256"}),
     "spans": frozenset({"id", "doc_id", "start", "end", "label", "annotator", "text", "created"}),
     "status": frozenset({"annotator", "status"}),
+    "time": frozenset({"annotator", "seconds"}),
 }
 
 
@@ -408,6 +409,17 @@ class Project:
             table.upsert({"annotator": annotator, "status": status, "updated": now_iso()},
                          where("annotator") == annotator)
         return previous
+
+    def add_time(self, doc_id: str, annotator: str, seconds: float) -> None:
+        """Add active reading time (the app leaves out idle gaps) to one annotator's total."""
+        if seconds <= 0:
+            return
+        table = self._doc_db(doc_id).table("time")
+        with table.storage.lock:
+            row = table.get(where("annotator") == annotator)
+            total = (row["seconds"] if row else 0.0) + seconds
+            table.upsert({"annotator": annotator, "seconds": round(total, 1)},
+                         where("annotator") == annotator)
 
     # --------------------------------------------------------------- overview
     def progress(self, annotator: str) -> dict[str, DocProgress]:

@@ -181,8 +181,8 @@ class ReadingPane(ScrollView, can_focus=True):
             cuts.update(p for p in (a, b) if start < p < end)
         if selection:
             cuts.update(p for p in selection if start < p < end)
-        if start <= self.caret < end:
-            cuts.update((self.caret, self.caret + 1))
+        if start <= self.caret < end:  # the caret covers a whole grapheme (an emoji, e + mark)
+            cuts.update((self.caret, min(self.segments.next_grapheme(self.caret), end)))
         points = sorted(p for p in cuts if start <= p <= end)
         segments: list[Segment] = []
         display = self.display_text
@@ -354,6 +354,7 @@ class ReadingPane(ScrollView, can_focus=True):
 
     # -------------------------------------------------------------------- mouse
     def offset_at(self, x: int, y: int) -> int:
+        """The offset shown at content-region cell ``(x, y)`` (padding excluded), clamped."""
         row = max(0, min(y + round(self.scroll_offset.y), len(self.rows) - 1))
         offset = offset_at_cell(self.display_text, self.rows.rows[row], x)
         if not self.segments.is_grapheme_boundary(offset):
@@ -365,13 +366,14 @@ class ReadingPane(ScrollView, can_focus=True):
             return
         self.focus()
         self.clear_selection()
-        self.move_caret(self.offset_at(event.x, event.y))
+        # Mouse coordinates include the padding; rows are laid out in the content region.
+        self.move_caret(self.offset_at(*event.get_content_offset_capture(self)))
         self._dragging = True
         self.capture_mouse()
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
         if self._dragging:
-            offset = self.offset_at(event.x, event.y)
+            offset = self.offset_at(*event.get_content_offset_capture(self))
             if offset != self.caret or self.sel_anchor is not None:
                 self.move_caret(offset, extend=True)
 
