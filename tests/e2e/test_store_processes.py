@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import make_project
 from tui_reader.core.store import Project
 
@@ -79,12 +81,14 @@ def test_sigkill_at_random_moments_never_corrupts_or_loses_an_acknowledged_label
     assert len(Project.open(db).spans("doc0", "seed")) == 100
 
 
-def test_four_processes_writing_at_once_lose_nothing_and_see_each_other(tmp_path):
+@pytest.mark.parametrize("writers", [4, 8])
+def test_processes_writing_at_once_lose_nothing_and_see_each_other(tmp_path, writers):
     db = tmp_path / "db"
     make_project(tmp_path, DOCS)
     go = tmp_path / "go"
-    names = [f"annotator{i}" for i in range(4)]
-    procs = [_spawn("hammer", str(db), name, "120", str(go), *DOCS) for name in names]
+    per = 480 // writers
+    names = [f"annotator{i}" for i in range(writers)]
+    procs = [_spawn("hammer", str(db), name, str(per), str(go), *DOCS) for name in names]
     time.sleep(1.0)  # let every process reach the barrier
     go.touch()
     outputs = [p.communicate(timeout=120) for p in procs]
@@ -92,11 +96,11 @@ def test_four_processes_writing_at_once_lose_nothing_and_see_each_other(tmp_path
         assert proc.returncode == 0, err
     project = Project.open(db)
     spans = [s for d in DOCS for s in project.spans(d)]
-    assert len(spans) == 4 * 120
+    assert len(spans) == writers * per
     notes = {s.note for s in spans}
-    assert notes == {f"{n}-{i}" for n in names for i in range(120)}
+    assert notes == {f"{n}-{i}" for n in names for i in range(per)}
     # Each process saw at least everything it wrote, and the last to finish saw all of it.
     seen = [int(out.split()[1]) for out, _ in outputs]
-    assert min(seen) >= 120 and max(seen) == 480
+    assert min(seen) >= per and max(seen) == writers * per
     for name in names:
         assert {project.status(d, name) for d in DOCS} == {"in progress"}

@@ -191,3 +191,15 @@ def test_clean_temp_files_removes_only_old_orphans(tmp_path):
     os.utime(orphan, (old, old))
     assert project.clean_temp_files() == 1
     assert fresh.exists() and not orphan.exists()
+
+
+def test_progress_changes_reads_only_changed_documents(tmp_path):
+    project = make_project(tmp_path, {"a": TEXT, "b": "Other text."})
+    seen: dict[str, int] = {}
+    first = project.progress_changes("ana", seen)
+    assert set(first) == {"a", "b"}
+    assert project.progress_changes("ana", seen) == {}
+    other = Project.open(tmp_path / "db")  # another annotator's process
+    other.add_span("b", 0, 5, "claim", "bo")
+    changed = project.progress_changes("ana", seen)
+    assert set(changed) == {"b"} and changed["b"].all_spans == 1

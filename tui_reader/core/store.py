@@ -429,6 +429,20 @@ class Project:
             result[info.id] = self._progress_from(self._read_shard(info.id), annotator)
         return result
 
+    def progress_changes(self, annotator: str, seen: dict[str, int]) -> dict[str, DocProgress]:
+        """Progress of the documents whose files changed since ``seen`` (doc id -> mtime_ns),
+        which is updated in place: a stat per document, a read only for the changed ones."""
+        changed: dict[str, DocProgress] = {}
+        for info in self._catalog:
+            try:
+                mtime = self.doc_path(info.id).stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            if seen.get(info.id) != mtime:
+                seen[info.id] = mtime
+                changed[info.id] = self.doc_progress(info.id, annotator)
+        return changed
+
     def doc_progress(self, doc_id: str, annotator: str) -> DocProgress:
         return self._progress_from(self._read_shard(doc_id), annotator)
 
