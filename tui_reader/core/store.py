@@ -51,6 +51,7 @@ _SHARD_KEYS = {
     "spans": frozenset({"id", "doc_id", "start", "end", "label", "annotator", "text", "created"}),
     "status": frozenset({"annotator", "status"}),
     "time": frozenset({"annotator", "seconds"}),
+    "rejections": frozenset({"id", "start", "end", "label", "annotator", "source"}),
 }
 
 
@@ -409,6 +410,22 @@ class Project:
             table.upsert({"annotator": annotator, "status": status, "updated": now_iso()},
                          where("annotator") == annotator)
         return previous
+
+    def reject(self, doc_id: str, start: int, end: int, label: str, annotator: str,
+               source: str, by: str) -> dict[str, Any]:
+        """Record that ``annotator`` (a person, or the gold layer) turned down a proposed span
+        (a suggestion, or in review another annotator's span) so it is not proposed again."""
+        record = {"id": uuid.uuid4().hex, "start": start, "end": end, "label": label,
+                  "annotator": annotator, "source": source, "by": by, "created": now_iso()}
+        self._doc_db(doc_id).table("rejections").insert(record)
+        return record
+
+    def unreject(self, doc_id: str, rejection_id: str) -> None:
+        self._doc_db(doc_id).table("rejections").remove(where("id") == rejection_id)
+
+    def rejections(self, doc_id: str, annotator: str) -> list[dict[str, Any]]:
+        rows = self._read_shard(doc_id).get("rejections", {}).values()
+        return [r for r in rows if r["annotator"] == annotator]
 
     def add_time(self, doc_id: str, annotator: str, seconds: float) -> None:
         """Add active reading time (the app leaves out idle gaps) to one annotator's total."""
