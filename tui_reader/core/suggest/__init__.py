@@ -1,0 +1,1 @@
+"""Suggestions: rules and a model learned from the project's own labels."""
