@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import html
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -132,7 +133,8 @@ async def test_opens_first_unfinished_and_labels_three_sentences(db: Path) -> No
         assert app.pane.caret == S2[0]  # the first character of the next sentence
         await pilot.press("2", ")")
         assert app.pane.caret == S3[0]
-        await pilot.press("3")
+        await pilot.press("3", ")")
+        assert app.pane.caret == S4[0]  # after 。 a sentence starts with no space
     assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A), (*S2, "quote", A), (*S3, "opinion", A)]
     spans = Project.open(db).spans(MIXED_ID)
     assert [s.text for s in spans] == [T[S1[0]:S1[1]], T[S2[0]:S2[1]], "日本語です。"]
@@ -443,6 +445,8 @@ async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.Mo
         assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
         await pilot.press(")", "3")  # refused while the last one is unsaved, and says so
         assert "NOT SAVED" in status_text(app)
+        await pilot.press("q")  # quitting would lose it: not without asking twice
+        assert app.is_running and "press q again" in status_text(app)
         app._retry()  # the disk is still full
         assert "NOT SAVED" in status_text(app)
         assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
@@ -502,6 +506,28 @@ async def test_article_list_shows_status_counts_and_filters(db: Path) -> None:
             ("skipped", []),
             ("all", [FIRST_ID, MIXED_ID, PLAIN_ID, LAST_ID]),
         ]
+
+
+async def test_labelling_before_the_list_scan_ends_keeps_the_new_count(db: Path) -> None:
+    project = Project.open(db)
+    scan_may_finish = threading.Event()
+    real_progress = project.progress
+
+    def slow_progress(annotator: str):  # type: ignore[no-untyped-def]
+        result = real_progress(annotator)  # read before the label below is saved
+        scan_may_finish.wait(10)
+        return result
+
+    project.progress = slow_progress  # type: ignore[method-assign]
+    app = AnnotatorApp(project, A)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1")  # at once, while the list's scan is still running
+        scan_may_finish.set()
+        await settle(pilot)
+        ids = [app.table.docs[i].id for i in app.table.shown_rows]
+        row = app.table.render_line(ids.index(MIXED_ID)).text
+        assert row.startswith("◐") and " 1 " in row
+        assert app.table.render_line(ids.index(FIRST_ID)).text.startswith("✓")
 
 
 # ------------------------------------------------------------------------------------ rendering
@@ -577,8 +603,10 @@ async def test_narrow_terminal_collapses_panels_and_still_labels(db: Path) -> No
     async with app.run_test(size=(80, 24)) as pilot:
         assert not app.query_one("#panel").display  # the label panel collapses
         assert app.pane.size.width >= 40
-        header = str(app.query_one("#article-header", Static).render())
-        assert "2/4" in header  # the title does not push the article's position off
+        lines = screen_lines(app)
+        # The header's second row, on screen: a long title must not push it out of its two rows.
+        assert "2/4 · new" in lines[1]
+        assert any("Family" in line for line in lines)
         await pilot.press(")", "2")
         assert "saved" in status_text(app)
     assert stored_spans(db, MIXED_ID) == [(*S2, "quote", A)]

@@ -107,13 +107,16 @@ class AnnotationSession:
         return self.segments.sentence_at(caret)
 
     # ------------------------------------------------------------------ changes
-    def label(self, label: str, start: int, end: int) -> Change:
-        """Label ``start..end``: relabel this annotator's span of exactly that extent, else add."""
+    def label(self, label: str, start: int, end: int) -> Change | None:
+        """Label ``start..end``: relabel this annotator's span of exactly that extent, else add.
+
+        None (nothing saved, nothing to undo) when that span already has this label.
+        """
         assert self.doc is not None
         same = next((s for s in self.spans if (s.start, s.end) == (start, end)), None)
         if same is not None:
             if same.label == label:
-                return self._record(Change("relabel", self.doc.id, same, same))
+                return None
             after = self.project.update_span(self.doc.id, same.id, label=label)
             return self._record(Change("relabel", self.doc.id, same, after))
         span = self.project.add_span(self.doc.id, start, end, label, self.annotator,
@@ -134,8 +137,11 @@ class AnnotationSession:
         after = self.project.update_span(self.doc.id, span_id, note=note)
         return self._record(Change("note", self.doc.id, before, after))
 
-    def set_status(self, status: str) -> Change:
+    def set_status(self, status: str) -> Change | None:
+        """Set this annotator's status of the open document; None when it already is ``status``."""
         assert self.doc is not None
+        if self.project.status(self.doc.id, self.annotator) == status:
+            return None
         previous = self.project.set_status(self.doc.id, self.annotator, status)
         return self._record(Change("status", self.doc.id, previous, status))
 

@@ -41,6 +41,8 @@ class AnnotatorApp(App[None]):
         self._pending: list[tuple[Callable[[], Change | None], Callable[[Change | None], None], str]] = []
         self._retry_timer = None
         self._failure = ""  # why the last save failed
+        self._progress_set: set[str] = set()  # documents whose progress the UI set itself
+        self._quit_armed = False  # q pressed once while something was unsaved
         self._save_state = Text("")
         self._search = ""
         for label in project.config.labels:
@@ -102,7 +104,10 @@ class AnnotatorApp(App[None]):
 
     def _apply_progress(self, progress: dict[str, DocProgress]) -> None:
         for doc_id, item in progress.items():
-            self.table.progress[doc_id] = item
+            # A document changed since the scan began (labelled at once on open) keeps its
+            # newer progress: the scan read it before the change.
+            if doc_id not in self._progress_set:
+                self.table.progress[doc_id] = item
         self.table.set_filter(self.table.status_filter, self.table.matches)
         self._show_progress()
 
@@ -151,6 +156,7 @@ class AnnotatorApp(App[None]):
         self.panel.show_spans(session.spans)
         self._show_details()
         if session.doc is not None:
+            self._progress_set.add(session.doc.id)
             self.table.set_progress(session.doc.id,
                                     self.project.doc_progress(session.doc.id, session.annotator))
             self._show_progress()
@@ -229,6 +235,7 @@ class AnnotatorApp(App[None]):
             self._retry_timer = None
 
     def _saved(self, change: Change | None, verb: str = "saved") -> None:
+        self._quit_armed = False
         if change is None:
             self._save_state = Text("nothing to change", style="dim")
         else:
@@ -420,6 +427,18 @@ class AnnotatorApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.project.config.labels))
+
+    async def action_quit(self) -> None:
+        """Quit; while an action is still unsaved, only when asked twice in a row."""
+        if self._pending and not self._quit_armed:
+            self._quit_armed = True
+            self.bell()
+            self._save_state = Text(f" NOT SAVED: {display_safe(self._failure)} — quitting now loses "
+                                    "the last action: press q again to quit anyway ",
+                                    style="bold white on red")
+            self._show_status()
+            return
+        await super().action_quit()
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         # Escape leaves the search box or the note field and returns to reading.

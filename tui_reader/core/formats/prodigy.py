@@ -1,0 +1,122 @@
+"""Prodigy task JSONL, as ``prodigy db-out`` writes ``spans.manual`` annotations.
+
+One task per annotator per document (every layer is kept: several annotators' tasks share an
+``_input_hash``, as in Prodigy's review recipe)::
+
+    {"text", "meta": {..., "id"}, "_input_hash", "_task_hash", "_view_id": "spans_manual",
+     "tokens": [{"text", "start", "end", "id", "ws"}],
+     "spans": [{"start", "end", "label", "token_start", "token_end"}],  # token_end inclusive
+     "answer": "accept", "_timestamp", "_annotator_id", "_session_id"}
+
+- ``tokens`` come from :func:`tokens.tokenize` (spaCy's blank tokenizer, whitespace tokens
+  included, as Prodigy's own tokenization has them).
+- ``_input_hash`` and ``_task_hash`` are stable across exports and machines (Prodigy's own hashes
+  are 32-bit signed ints from MurmurHash; here: the first 4 bytes of a SHA-256, read as a signed
+  32-bit int). The input hash covers the text; the task hash the input hash and the spans
+  (start, end, label), so two annotators with identical spans share a task hash, as in Prodigy.
+- ``_annotator_id`` is the annotator's name (what ``import`` reads back); ``_session_id`` is
+  ``<dataset>-<name>`` as Prodigy names sessions. ``_timestamp``: the layer's latest change.
+- A span whose offsets are not on token boundaries is kept with its character offsets only (no
+  ``token_start``/``token_end``; Prodigy accepts character offsets) and counted as a loss
+  ("spans not aligned to tokens"), since a token-based consumer will drop or reject it.
+- A document with no layer (``--all``) becomes an input task with no ``answer``.
+- Span notes travel as a ``note`` key on the span (Prodigy keeps unknown keys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import orjson
+
+from .base import Writer
+from .dataset import ExportDoc
+from .tokens import Token, tokenize
+
+
+def stable_hash(value: Any) -> int:
+    """A signed 32-bit int from the SHA-256 of ``value`` as sorted-key JSON (like Prodigy's
+    hashes in range, but the same in every process and version)."""
+    digest = hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).digest()
+    return int.from_bytes(digest[:4], "big", signed=True)
+
+
+def input_hash(text: str) -> int:
+    return stable_hash({"text": text})
+
+
+def task_hash(text_hash: int, spans: list[dict[str, Any]]) -> int:
+    keys = sorted((s["start"], s["end"], s["label"]) for s in spans)
+    return stable_hash({"_input_hash": text_hash, "spans": [list(k) for k in keys]})
+
+
+def timestamp(iso: str | None) -> int | None:
+    if not iso:
+        return None
+    try:
+        return int(dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        return None
+
+
+def token_bounds(tokens: list[Token]) -> tuple[dict[int, int], dict[int, int]]:
+    """(token index by start offset, token index by end offset)."""
+    return {t.start: i for i, t in enumerate(tokens)}, {t.end: i for i, t in enumerate(tokens)}
+
+
+class ProdigyWriter(Writer):
+    name = "prodigy"
+    suffix = ".jsonl"
+    single_layer = False
+
+    def _write(self, doc: ExportDoc) -> None:
+        assert self.out is not None
+        tokens = tokenize(doc.text, self.options.lang)
+        starts, ends = token_bounds(tokens)
+        token_dicts = [
+            {"text": t.text, "start": t.start, "end": t.end, "id": i, "ws": t.ws}
+            for i, t in enumerate(tokens)
+        ]
+        text_hash = input_hash(doc.text)
+        meta = {**doc.meta, "id": doc.id}
+        layers = doc.layers()
+        if not layers:
+            task = {"text": doc.text, "meta": meta, "_input_hash": text_hash,
+                    "_task_hash": task_hash(text_hash, []), "tokens": token_dicts}
+            self._emit(task)
+            return
+        for name, spans in layers.items():
+            out_spans = []
+            unaligned = 0
+            for span in spans:
+                item: dict[str, Any] = {"start": span["start"], "end": span["end"],
+                                        "label": span["label"]}
+                first, last = starts.get(span["start"]), ends.get(span["end"])
+                if first is None or last is None or last < first:
+                    unaligned += 1
+                else:
+                    item["token_start"], item["token_end"] = first, last
+                if span.get("note"):
+                    item["note"] = span["note"]
+                out_spans.append(item)
+            self.lose("spans not aligned to tokens (kept with character offsets only)", doc, unaligned)
+            task = {
+                "text": doc.text, "meta": meta, "_input_hash": text_hash,
+                "_task_hash": task_hash(text_hash, out_spans), "_view_id": "spans_manual",
+                "tokens": token_dicts, "spans": out_spans, "answer": "accept",
+            }
+            stamp = timestamp(doc.stamps.get(name))
+            if stamp is not None:
+                task["_timestamp"] = stamp
+            task["_annotator_id"] = name
+            task["_session_id"] = f"{self.options.dataset}-{name}"
+            self._emit(task)
+            self.count_spans(spans)
+            self.count_layer(name)
+
+    def _emit(self, task: dict[str, Any]) -> None:
+        assert self.out is not None
+        self.out.write(orjson.dumps(task))
+        self.out.write(b"\n")
