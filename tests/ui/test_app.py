@@ -217,10 +217,10 @@ async def test_visual_mode_shift_arrows_escape_and_s(db: Path) -> None:
         assert pane.caret == T.index("came") and pane.selection() is None
         await pilot.press("v")
         assert "VISUAL" in status_text(app)
-        await pilot.press("w")
-        assert pane.selection() == (T.index("came"), T.index("home") + 1)
-        await pilot.press(")")  # motions extend the selection
-        assert pane.selection() == (T.index("came"), S2[0] + 1)
+        await pilot.press("w")  # forward by a word stops on its last character: one word
+        assert pane.selection() == (T.index("came"), T.index("came") + 4)
+        await pilot.press(")")  # motions extend the selection, to the end of the sentence
+        assert pane.selection() == (T.index("came"), S1[1])
         await pilot.press("b")
         assert pane.selection() == (T.index("came"), T.index("home") + 1)
         await pilot.press("escape")

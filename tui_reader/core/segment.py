@@ -322,6 +322,14 @@ class Segments:
         """``{``: the last paragraph start before offset; offset unchanged if none."""
         return _prev_start(self._para_starts, offset)
 
+    def next_end(self, unit: str, offset: int) -> int | None:
+        """End (exclusive) of the first word, sentence or paragraph that ends after the grapheme
+        at ``offset``: where a selection extended by one unit stops. None if there is none."""
+        ends = {"word": self._word_ends, "sentence": self._sent_ends,
+                "paragraph": self._para_ends}[unit]
+        i = bisect_right(ends, self.next_grapheme(offset))
+        return ends[i] if i < len(ends) else None
+
     # ------------------------------------------------------------------------------------------
     # Selections
 

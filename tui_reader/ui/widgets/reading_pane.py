@@ -328,13 +328,24 @@ class ReadingPane(ScrollView, can_focus=True):
             offset = self.segments.prev_grapheme(offset)
         return offset
 
+    def _selection_target(self, unit: str, step: int) -> int:
+        """Extending a selection forward by a word, sentence or paragraph stops at its last
+        character, so `v w w` selects two words and `v ) 1` one sentence, nothing of the next."""
+        anchor = self.sel_anchor if self.sel_anchor is not None else self.caret
+        if step > 0 and unit in ("word", "sentence", "paragraph") and self.caret >= anchor:
+            end = self.segments.next_end(unit, self.caret)
+            return self.caret if end is None else self.segments.prev_grapheme(end)
+        return self._target(unit, step)
+
     def action_move(self, unit: str, step: int) -> None:
         vertical = unit in ("row", "page")
-        self.move_caret(self._target(unit, step), extend=self.sel_anchor is not None,
-                        keep_goal=vertical)
+        if self.sel_anchor is not None:
+            self.move_caret(self._selection_target(unit, step), extend=True, keep_goal=vertical)
+        else:
+            self.move_caret(self._target(unit, step), keep_goal=vertical)
 
     def action_extend(self, unit: str, step: int) -> None:
-        self.move_caret(self._target(unit, step), extend=True, keep_goal=unit == "row")
+        self.move_caret(self._selection_target(unit, step), extend=True, keep_goal=unit == "row")
 
     def action_visual(self) -> None:
         if self.sel_anchor is None:

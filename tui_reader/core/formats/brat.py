@@ -1,0 +1,111 @@
+"""brat standoff: a folder with ``<name>.txt`` and ``<name>.ann`` per document.
+
+- ``<name>.txt`` is the canonical text exactly (UTF-8, LF newlines, no BOM); ``.ann`` offsets
+  are code points into it, end exclusive (brat's standoff convention).
+- ``<name>``: the document id with every character other than letters, digits, ``. _ -`` made
+  ``_`` (a ``.txt``/``.md``/``.markdown``/``.jsonl`` ending dropped); when two ids would share a
+  name, the later gets ``-<8 hex of its id's SHA-1>``. ``ids.tsv`` maps names to document ids.
+- ``annotation.conf`` declares the project's labels as entity types.
+- A span is ``T<n>\\t<label> <start> <end>\\t<text>``. A ``.ann`` line cannot hold a line break,
+  so a span across line breaks is written in brat's discontinuous form,
+  ``T<n>\\t<label> <s1> <e1>;<s2> <e2>\\t<text1> <text2>``: one fragment per line, the line breaks
+  themselves left out, the fragments' texts joined by a space, as brat writes them (counted as a
+  notice). Read back from the first fragment's start to the last one's end, such a span is the
+  original one, unless it began or ended with a line break: those ends are trimmed, counted as a
+  loss; a span of line breaks only is dropped (a loss).
+- A span note is ``#<n>\\tAnnotatorNotes T<k>\\t<note>`` (its line breaks made spaces).
+- One set of spans per document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from .base import Writer
+from .dataset import ExportDoc
+
+# Everything str.splitlines() breaks on: none of these may appear inside a .ann line.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_BREAK_RUN = re.compile(f"[{LINE_BREAKS}]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_DROP_SUFFIX = re.compile(r"\.(txt|md|markdown|jsonl)$", re.IGNORECASE)
+
+
+def safe_name(doc_id: str) -> str:
+    name = _UNSAFE.sub("_", _DROP_SUFFIX.sub("", doc_id)).lstrip(".")
+    if len(name) > 100:
+        name = name[:100]
+    return name or "doc"
+
+
+def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The pieces of ``text[start:end]`` between line breaks, as (start, end) offsets."""
+    out = []
+    position = start
+    for match in _BREAK_RUN.finditer(text, start, end):
+        if match.start() > position:
+            out.append((position, match.start()))
+        position = match.end()
+    if position < end:
+        out.append((position, end))
+    return out
+
+
+def annotation_conf(labels: list[str] | tuple[str, ...]) -> str:
+    return "[entities]\n" + "".join(f"{label}\n" for label in labels) + (
+        "\n[relations]\n\n[events]\n\n[attributes]\n"
+    )
+
+
+class BratWriter(Writer):
+    name = "brat"
+    folder = True
+
+    def _begin(self) -> None:
+        self._names: set[str] = set()
+        self._ids: list[tuple[str, str]] = []
+        if self.options.labels:
+            (self.path / "annotation.conf").write_text(
+                annotation_conf(self.options.labels), encoding="utf-8", newline="\n"
+            )
+
+    def _name_for(self, doc_id: str) -> str:
+        name = safe_name(doc_id)
+        if name.lower() in self._names or name.lower() in ("annotation", "ids", "readme"):
+            name = f"{name}-{hashlib.sha1(doc_id.encode()).hexdigest()[:8]}"
+        self._names.add(name.lower())
+        return name
+
+    def _write(self, doc: ExportDoc) -> None:
+        spans = self.layer_spans(doc)
+        name = self._name_for(doc.id)
+        self._ids.append((name, doc.id))
+        lines: list[str] = []
+        written: list[dict[str, Any]] = []
+        for span in spans:
+            pieces = fragments(doc.text, span["start"], span["end"])
+            if not pieces:
+                self.lose("spans of line breaks only dropped", doc)
+                continue
+            if pieces[0][0] != span["start"] or pieces[-1][1] != span["end"]:
+                self.lose("spans with a line break at an edge trimmed", doc)
+            if len(pieces) > 1:
+                self.notice("spans across line breaks written as discontinuous fragments")
+            n = len(written) + 1
+            where = ";".join(f"{s} {e}" for s, e in pieces)
+            shown = " ".join(doc.text[s:e] for s, e in pieces)
+            lines.append(f"T{n}\t{span['label']} {where}\t{shown}\n")
+            if span.get("note"):
+                note = _BREAK_RUN.sub(" ", span["note"])
+                lines.append(f"#{n}\tAnnotatorNotes T{n}\t{note}\n")
+            written.append(span)
+        (self.path / f"{name}.txt").write_text(doc.text, encoding="utf-8", newline="\n")
+        (self.path / f"{name}.ann").write_text("".join(lines), encoding="utf-8", newline="\n")
+        self.count_spans(written)
+        self.count_layer(doc.annotators[0] if doc.annotators else None)
+
+    def _finish(self) -> None:
+        rows = "".join(f"{name}\t{_BREAK_RUN.sub(' ', doc_id)}\n" for name, doc_id in self._ids)
+        (self.path / "ids.tsv").write_text("name\tid\n" + rows, encoding="utf-8", newline="\n")

@@ -1,0 +1,69 @@
+"""spaCy ``.spacy`` DocBin: what ``spacy train`` reads, with the spans in ``doc.spans["sc"]``.
+
+Each document is tokenized with ``spacy.blank(lang)`` (no model, nothing downloaded); its spans go
+into the span group ``"sc"`` (the span categorizer's default key), where overlapping and nested
+spans are allowed. ``doc.user_data`` holds ``{"id": document id, "annotator": layer}``.
+
+A span whose offsets do not fall on token boundaries has no ``doc.char_span(...,
+alignment_mode="strict")``: it is dropped and counted ("spans not aligned to tokens dropped"),
+never snapped to other boundaries. One set of spans per document: several annotators need a gold
+policy (or ``--annotator``). The DocBin is built in memory (compact arrays, about the size of the
+output file) and written when the writer is closed. Needs spaCy: ``pip install 'tui-reader[formats]'``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Writer
+from .dataset import ExportDoc
+
+
+def require_spacy() -> Any:
+    try:
+        import spacy
+    except ImportError:
+        raise ValueError(
+            "the spacy format needs spaCy: pip install 'tui-reader[formats]' (or spacy>=3.7)"
+        ) from None
+    return spacy
+
+
+class SpacyWriter(Writer):
+    name = "spacy"
+    suffix = ".spacy"
+    binary = True
+
+    def _begin(self) -> None:
+        spacy = require_spacy()
+        from spacy.tokens import DocBin
+
+        self.nlp = spacy.blank(self.options.lang)
+        self.docbin = DocBin(store_user_data=True)
+
+    def _write(self, doc: ExportDoc) -> None:
+        spans = self.layer_spans(doc)
+        sdoc = self.nlp.make_doc(doc.text)
+        kept = []
+        written = []
+        unaligned = 0
+        for span in spans:
+            sp = sdoc.char_span(span["start"], span["end"], label=span["label"],
+                                alignment_mode="strict")
+            if sp is None:
+                unaligned += 1
+            else:
+                kept.append(sp)
+                written.append(span)
+        self.lose("spans not aligned to tokens dropped", doc, unaligned)
+        sdoc.spans["sc"] = kept
+        sdoc.user_data["id"] = doc.id
+        if doc.annotators:
+            sdoc.user_data["annotator"] = doc.annotators[0]
+        self.docbin.add(sdoc)
+        self.count_spans(written)
+        self.count_layer(doc.annotators[0] if doc.annotators else None)
+
+    def _finish(self) -> None:
+        assert self.out is not None
+        self.out.write(self.docbin.to_bytes())
