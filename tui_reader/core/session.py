@@ -7,6 +7,7 @@ returned, so an ``OSError`` (disk full, permission denied) leaves the session as
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Literal
 
@@ -165,7 +166,7 @@ class AnnotationSession:
     def _record(self, change: Change) -> Change:
         self.undo_stack.append(change)
         self.redo_stack.clear()
-        self._sync(change.doc_id)
+        self._update_local(change.kind, change.before, change.after)
         return change
 
     def _apply(self, change: Change, reverse: bool) -> None:
@@ -186,8 +187,17 @@ class AnnotationSession:
         if self.doc is None or self.doc.id != doc_id:
             self.open(doc_id)
         else:
-            self._sync(doc_id)
+            self._update_local(change.kind, old, new)
 
-    def _sync(self, doc_id: str) -> None:
-        if self.doc is not None and self.doc.id == doc_id:
-            self.reload_spans()
+    def _update_local(self, kind: ChangeKind, old: Span | str | None, new: Span | str | None) -> None:
+        """Mirror a saved change in memory: no re-read of the document file on every key."""
+        if kind == "status":
+            assert isinstance(new, str)
+            self.status = new if new != "new" or not self.spans else "in progress"
+            return
+        if isinstance(old, Span):
+            self.spans = [s for s in self.spans if s.id != old.id]
+        if isinstance(new, Span):
+            bisect.insort(self.spans, new, key=lambda s: (s.start, s.end, s.label, s.annotator))
+        if self.status in ("new", "in progress"):
+            self.status = "in progress" if self.spans else "new"

@@ -468,6 +468,8 @@ class Project:
         spans = shard.get("spans", {})
         statuses = shard.get("status", {}).values()
         mine = next((r["status"] for r in statuses if r["annotator"] == annotator), None)
+        if mine == "new":  # an undone "done" leaves "new" behind: spans still mean in progress
+            mine = None
         own = sum(1 for r in spans.values() if r["annotator"] == annotator)
         status = mine or ("in progress" if own else "new")
         done_by = tuple(sorted(r["annotator"] for r in statuses if r["status"] == "done"))

@@ -157,8 +157,13 @@ class AnnotatorApp(App[None]):
         self._show_details()
         if session.doc is not None:
             self._progress_set.add(session.doc.id)
-            self.table.set_progress(session.doc.id,
-                                    self.project.doc_progress(session.doc.id, session.annotator))
+            doc_id, me = session.doc.id, session.annotator
+            known = self.table.progress.get(doc_id, DocProgress())
+            others_done = [a for a in known.done_by if a != me]
+            done_by = tuple(sorted([*others_done, me] if session.status == "done" else others_done))
+            self.table.set_progress(doc_id, DocProgress(
+                status=session.status, spans=len(session.spans),
+                all_spans=len(session.spans) + len(session.others), done_by=done_by))
             self._show_progress()
 
     def _show_details(self) -> None:

@@ -37,13 +37,13 @@ class ConllWriter(Writer):
     def _write(self, doc: ExportDoc) -> None:
         assert self.out is not None
         spans = self.layer_spans(doc)
-        toks, columns, unaligned, overlapping = bio_layers(
+        toks, columns, kept, unaligned, overlapping = bio_layers(
             doc, spans, self.options.labels, self.options.lang
         )
         self.lose("spans not aligned to tokens dropped", doc, unaligned)
         self.lose("overlapping spans of the same label dropped", doc, overlapping)
         doc_id = " ".join(doc.id.split())
-        lines = [f"\n# id = {doc_id}\n"]
+        lines = [f"# id = {doc_id}\n"]
         for i, token in enumerate(toks):
             tags = [
                 tag if tag == "O" else f"{tag}-{label}"
@@ -51,9 +51,7 @@ class ConllWriter(Writer):
                 for tag in (columns[label][i],)
             ]
             lines.append(token.text + "\t" + "\t".join(tags) + "\n")
+        lines.append("\n")
         self.out.write("".join(lines).encode("utf-8"))
-        self.count_spans(spans)
-        self.report.spans -= unaligned + overlapping
-        for label in {s["label"] for s in spans}:
-            pass
+        self.count_spans(kept)
         self.count_layer(doc.annotators[0] if doc.annotators else None)

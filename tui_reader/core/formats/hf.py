@@ -91,8 +91,9 @@ def bio_tags(n_tokens: int, spans: list[tuple[int, int]]) -> list[str]:
 
 
 def bio_layers(doc: ExportDoc, spans: list[dict[str, Any]], labels: tuple[str, ...], lang: str,
-               ) -> tuple[list[Any], dict[str, list[str]], int, int]:
-    """(word tokens, {label: tags}, spans not aligned, same-label overlaps dropped)."""
+               ) -> tuple[list[Any], dict[str, list[str]], list[dict[str, Any]], int, int]:
+    """(word tokens, {label: tags}, spans in the tags, spans not aligned, same-label overlaps
+    dropped)."""
     toks = words(tokenize(doc.text, lang))
     starts = {t.start: i for i, t in enumerate(toks)}
     ends = {t.end: i for i, t in enumerate(toks)}
@@ -109,7 +110,8 @@ def bio_layers(doc: ExportDoc, spans: list[dict[str, Any]], labels: tuple[str, .
         label: bio_tags(len(toks), [(s["_first"], s["_last"]) for s in kept if s["label"] == label])
         for label in labels
     }
-    return toks, columns, unaligned, overlapping
+    written = [{k: v for k, v in s.items() if not k.startswith("_")} for s in kept]
+    return toks, columns, written, unaligned, overlapping
 
 
 class HFWriter(Writer):
@@ -123,7 +125,7 @@ class HFWriter(Writer):
     def _write(self, doc: ExportDoc) -> None:
         assert self.out is not None
         spans = self.layer_spans(doc)
-        toks, columns, unaligned, overlapping = bio_layers(
+        toks, columns, _kept, unaligned, overlapping = bio_layers(
             doc, spans, self.options.labels, self.options.lang
         )
         self.lose("spans not aligned to tokens left out of the BIO columns", doc, unaligned)

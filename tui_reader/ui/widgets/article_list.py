@@ -6,6 +6,8 @@ counts arrive later from a background scan and fill in row by row.
 
 from __future__ import annotations
 
+import bisect
+
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -64,18 +66,27 @@ class ArticleTable(ScrollView, can_focus=True):
         self.current_id: str | None = None
         self.status_filter = "all"
         self.matches: set[str] | None = None  # ids matching the search, None = no search
+        self._positions: dict[str, int] = {}
 
     def set_documents(self, docs: list[DocumentInfo]) -> None:
         self.docs = docs
+        self._positions = {d.id: i for i, d in enumerate(docs)}
         self._refilter()
 
     def set_progress(self, doc_id: str, progress: DocProgress) -> None:
         old = self.progress.get(doc_id)
+        if old == progress:
+            return
         self.progress[doc_id] = progress
         if self.status_filter != "all" and (old is None or old.status != progress.status):
             self._refilter()
-        else:
-            self.refresh()
+            return
+        # Repaint that one row only: a label must not resend the whole list over SSH.
+        index = self._positions.get(doc_id)
+        if index is not None:
+            n = bisect.bisect_left(self.shown_rows, index)
+            if n < len(self.shown_rows) and self.shown_rows[n] == index:
+                self.refresh_line(n)
 
     def set_filter(self, status_filter: str, matches: set[str] | None) -> None:
         self.status_filter, self.matches = status_filter, matches

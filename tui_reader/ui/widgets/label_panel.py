@@ -6,12 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from ...core.config import Label
 from ...core.model import Span
 from ...core.text import display_safe
+from .span_list import SpanList
 
 
 def excerpt(text: str, limit: int = 60) -> str:
@@ -42,7 +42,7 @@ class LabelPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="labels", classes="panel-section")
         yield Static(Text("Spans in this article", style="bold"), classes="panel-title")
-        yield OptionList(id="span-list")
+        yield SpanList(id="span-list")
         yield Static(id="details", classes="panel-section")
         yield Input(placeholder="note for this span (enter saves, esc cancels)", id="note")
 
@@ -72,17 +72,9 @@ class LabelPanel(Vertical):
         if ids == self._span_ids:
             return
         self._span_ids = ids
-        colors = {label.name: label.color for label in self.labels}
-        options = []
-        for span in spans:
-            prompt = Text()
-            prompt.append("▍", style=colors.get(span.label, ""))
-            prompt.append(f"{span.label:<11}", style="bold")
-            prompt.append(excerpt(span.text, 40))
-            options.append(Option(prompt, id=span.id))
-        span_list = self.query_one("#span-list", OptionList)
-        span_list.clear_options()
-        span_list.add_options(options)
+        span_list = self.query_one(SpanList)
+        span_list.label_colors = {label.name: label.color for label in self.labels}
+        span_list.set_spans(spans)
 
     def show_details(self, spans: list[Span], others: list[Span]) -> None:
         key = tuple((s.id, s.label, s.note) for s in spans + others)
@@ -124,7 +116,6 @@ class LabelPanel(Vertical):
             self.close_note()
             event.stop()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if event.option.id:
-            self.post_message(self.SpanChosen(event.option.id))
+    def on_span_list_chosen(self, event: SpanList.Chosen) -> None:
+        self.post_message(self.SpanChosen(event.span_id))
         event.stop()

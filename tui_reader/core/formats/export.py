@@ -1,0 +1,234 @@
+"""Dataset export: one call from a project to a file or folder in any of the formats.
+
+:func:`export_dataset` reads the documents (:func:`dataset.export_docs`: filter, gold policy),
+routes each to its split (:func:`dataset.assign_split`), streams it to that split's writer, and
+puts the output in place only when everything succeeded (a folder is built under a temporary name
+beside the target and renamed at the end; a file is written to a temporary name and renamed).
+
+Layout:
+
+- one file (``target``) for a file format without ``split``;
+- a folder (``target``) otherwise: ``<split><suffix>`` per split (``train.jsonl``, ...; brat:
+  ``<split>/``), ``README.md`` (the dataset card), and for ``hf`` also ``labels.json``. ``hf`` is
+  always a folder (without ``split`` its one split is ``train``); brat without split puts its
+  files directly in ``target``.
+
+A folder target that exists and is not empty is refused unless ``overwrite``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..store import Project
+from .base import ExportLossError, Writer, WriteReport, WriterOptions
+from .brat import BratWriter
+from .conll import ConllWriter
+from .dataset import ExportDoc, GoldPolicy, assign_split, export_docs, parse_gold, parse_split
+from .doccano import DoccanoWriter
+from .hf import HFWriter, labels_json
+from .jsonl import ExportFilter
+from .label_studio import LabelStudioWriter
+from .prodigy import ProdigyWriter
+from .spacy_docbin import SpacyWriter, require_spacy
+from .tokens import tokenizer_name
+
+
+class NativeWriter(Writer):
+    """Native JSONL (the shape of ``formats.jsonl.export_records``), for splits and folders."""
+
+    name = "jsonl"
+    suffix = ".jsonl"
+    single_layer = False
+
+    def _write(self, doc: ExportDoc) -> None:
+        assert self.out is not None
+        record = {
+            "id": doc.id, "text": doc.text, "text_sha256": doc.sha256, "spans": doc.spans,
+            "meta": doc.meta, "done_by": doc.done_by,
+        }
+        self.out.write(orjson.dumps(record))
+        self.out.write(b"\n")
+        self.count_spans(doc.spans)
+        for name in doc.annotators:
+            self.count_layer(name)
+
+
+WRITERS: dict[str, type[Writer]] = {
+    "jsonl": NativeWriter,
+    "prodigy": ProdigyWriter,
+    "spacy": SpacyWriter,
+    "hf": HFWriter,
+    "doccano": DoccanoWriter,
+    "label-studio": LabelStudioWriter,
+    "brat": BratWriter,
+    "conll": ConllWriter,
+}
+FORMAT_NAMES = tuple(WRITERS)
+
+
+@dataclass
+class ExportReport:
+    fmt: str
+    target: Path
+    splits: dict[str, WriteReport] = field(default_factory=dict)  # "" when there is no split
+    total: WriteReport = field(default_factory=WriteReport)
+    skipped: Counter[str] = field(default_factory=Counter)  # documents a gold policy left out
+    sources: Counter[str] = field(default_factory=Counter)  # exported documents per source folder
+    options: dict[str, Any] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: what was written, then every loss and notice."""
+        parts = [f"{self.total.documents} documents", f"{self.total.spans} spans"]
+        if len(self.splits) > 1 or "" not in self.splits:
+            parts.append(", ".join(f"{n} {r.documents}" for n, r in self.splits.items()))
+        line = f"{self.fmt} export to {self.target}: " + "; ".join(parts)
+        extra = self.total.lines() + [f"{what}: {n}" for what, n in sorted(self.skipped.items())]
+        return line + ("; " + "; ".join(extra) if extra else "")
+
+
+def is_folder_export(fmt: str, split: str | None) -> bool:
+    return bool(split) or WRITERS[fmt].folder or fmt == "hf"
+
+
+def export_dataset(
+    project: Project,
+    fmt: str,
+    target: str | os.PathLike[str],
+    *,
+    flt: ExportFilter | None = None,
+    gold: GoldPolicy | str | None = None,
+    min_agree: int | None = None,
+    split: str | None = None,
+    seed: int = 0,
+    strict: bool = False,
+    lang: str = "en",
+    overwrite: bool = False,
+    card: bool = True,
+    extra: dict[str, Any] | None = None,
+    agreement: str | None = None,
+) -> ExportReport:
+    """Export ``project`` as ``fmt`` (one of :data:`FORMAT_NAMES`) to ``target``.
+
+    ``gold``: a :class:`GoldPolicy` or its spec (``annotator:NAME``, ``union``, ``majority``,
+    ``adjudicated``; ``min_agree`` with majority). ``split``: ``"train=0.8,dev=0.1,test=0.1"``
+    with ``seed``. ``strict``: any loss raises :class:`ExportLossError` and nothing is written.
+    Raises ValueError (one line) for bad options, a single-layer format meeting several
+    annotators without a gold policy, or an existing non-empty folder without ``overwrite``.
+    """
+    if fmt not in WRITERS:
+        raise ValueError(f"unknown format {fmt!r} (one of: {', '.join(FORMAT_NAMES)})")
+    policy = parse_gold(gold, min_agree) if isinstance(gold, str) or gold is None else gold
+    if isinstance(gold, GoldPolicy) and min_agree is not None:
+        raise ValueError("pass min_agree inside the GoldPolicy")
+    parts = parse_split(split) if split else None
+    flt = flt or ExportFilter()
+    flt.check(project)
+    if fmt == "spacy":
+        require_spacy()
+    writer_cls = WRITERS[fmt]
+    target = Path(target)
+    folder = is_folder_export(fmt, split)
+    options = WriterOptions(
+        strict=strict, lang=lang, labels=project.config.label_names,
+        dataset=project.root.resolve().parent.name or "tui-reader", extra=dict(extra or {}),
+    )
+    report = ExportReport(fmt=fmt, target=target)
+    report.options = {
+        "format": fmt, "gold": policy.name if policy else None, "annotator": flt.annotator,
+        "labels": list(flt.labels), "status": flt.status, "all_documents": flt.all_documents,
+        "split": split, "seed": seed if split else None, "strict": strict, "lang": lang,
+        "tokenizer": tokenizer_name(lang) if fmt in ("prodigy", "spacy", "hf", "conll") else None,
+    }
+    if folder:
+        if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not overwrite)):
+            raise ValueError(
+                f"{target} exists and is not an empty folder; choose a new folder (or overwrite it)"
+            )
+        staging = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
+        staging.mkdir(parents=True)
+    else:
+        staging = None
+    writers: dict[str, Writer] = {}
+
+    def writer_for(name: str) -> Writer:
+        writer = writers.get(name)
+        if writer is None:
+            if staging is None:
+                writer = writer_cls.open(target, options)
+            elif writer_cls.folder:
+                writer = writer_cls.open(staging / name if name else staging, options, atomic=False)
+            else:
+                writer = writer_cls.open(staging / f"{name or 'train'}{writer_cls.suffix}", options,
+                                         atomic=False)
+            writers[name] = writer
+        return writer
+
+    try:
+        default_split = "train" if fmt == "hf" and folder and not parts else ""
+        for name, _ in parts or ():
+            writer_for(name)  # every split gets its file, even an empty one
+        if not parts:
+            writer_for(default_split)
+        for doc in export_docs(project, flt, policy, skipped=report.skipped):
+            name = assign_split(doc.id, parts, seed) if parts else default_split
+            writer_for(name).write(doc)
+            report.sources[_source_folder(doc)] += 1
+        for name, writer in writers.items():
+            split_report = writer.close()
+            report.splits[name] = split_report
+            report.total.merge(split_report)
+        if staging is not None:
+            for split_report in report.splits.values():
+                split_report.files = [target / p.relative_to(staging) for p in split_report.files]
+            report.total.files = [p for r in report.splits.values() for p in r.files]
+            if fmt == "hf":
+                labels = [(label.name, label.description) for label in project.config.labels]
+                (staging / "labels.json").write_text(labels_json(labels), encoding="utf-8")
+            if card:
+                from .card import dataset_card
+
+                (staging / "README.md").write_text(
+                    dataset_card(project, report, agreement=agreement), encoding="utf-8"
+                )
+            _put_in_place(staging, target)
+            report.files = sorted(p for p in target.rglob("*") if p.is_file())
+        else:
+            report.files = [target]
+    except BaseException:
+        for writer in writers.values():
+            writer.abort()
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return report
+
+
+def _source_folder(doc: ExportDoc) -> str:
+    source = str(doc.meta.get("source") or "")
+    return str(Path(source).parent) if source else "(no source)"
+
+
+def _put_in_place(staging: Path, target: Path) -> None:
+    if target.exists():
+        old = target.with_name(f".old-{target.name}-{uuid.uuid4().hex[:8]}")
+        os.replace(target, old)
+        os.replace(staging, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, target)
+
+
+__all__ = [
+    "FORMAT_NAMES", "WRITERS", "ExportLossError", "ExportReport", "NativeWriter", "export_dataset",
+    "is_folder_export",
+]
