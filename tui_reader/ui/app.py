@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from ..core.model import DocProgress, Span
 from ..core.session import AnnotationSession, Change
+from ..core.storage import StoreError
 from ..core.store import Project
 from ..core.text import display_safe
 from .keymap import APP_KEYS, bindings
@@ -22,6 +24,10 @@ from .widgets.label_panel import LabelPanel
 from .widgets.reading_pane import ReadingPane
 
 RETRY_SECONDS = 2.0
+POLL_SECONDS = 3.0  # how often teammates' progress is picked up
+TIME_FLUSH_SECONDS = 60.0
+IDLE_SECONDS = 300.0  # a gap longer than this between keys is not counted as active time
+clock = time.monotonic  # the clock active time is measured with (tests replace it)
 NARROW = 100  # below this many columns the label panel starts hidden
 VERY_NARROW = 70  # and below this, the article list too
 
@@ -42,6 +48,10 @@ class AnnotatorApp(App[None]):
         self._retry_timer = None
         self._failure = ""  # why the last save failed
         self._progress_set: set[str] = set()  # documents whose progress the UI set itself
+        self._seen: dict[str, int] = {}  # doc id -> mtime of its file when its progress was read
+        self._polled_once = False
+        self._last_activity: float | None = None  # for active time (idle gaps left out)
+        self._active_seconds = 0.0
         self._quit_armed = False  # q pressed once while something was unsaved
         self._save_state = Text("")
         self._search = ""
@@ -88,6 +98,8 @@ class AnnotatorApp(App[None]):
         self.pane.focus()
         self._show_status()
         self.load_progress()
+        self.set_interval(POLL_SECONDS, self.load_progress)
+        self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
     def on_resize(self, event) -> None:  # type: ignore[no-untyped-def]
         self._fit_to_width(event.size.width)
@@ -98,18 +110,35 @@ class AnnotatorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="progress")
     def load_progress(self) -> None:
-        """Statuses and counts of every article, read off the UI thread (10k files take ~0.3 s)."""
-        progress = self.project.progress(self.session.annotator)
-        self.call_from_thread(self._apply_progress, progress)
+        """Statuses and counts of the articles whose files changed (all of them the first time),
+        read off the UI thread; repeated every few seconds so teammates' progress shows up."""
+        catalog_changed = self.project.reload_catalog()
+        changed = self.project.progress_changes(self.session.annotator, self._seen)
+        if changed or catalog_changed:
+            self.call_from_thread(self._apply_progress, changed, catalog_changed)
 
-    def _apply_progress(self, progress: dict[str, DocProgress]) -> None:
+    def _apply_progress(self, progress: dict[str, DocProgress], catalog_changed: bool) -> None:
+        if catalog_changed:
+            self.table.set_documents(self.project.documents())
+        current = self.session.doc.id if self.session.doc else None
         for doc_id, item in progress.items():
-            # A document changed since the scan began (labelled at once on open) keeps its
-            # newer progress: the scan read it before the change.
-            if doc_id not in self._progress_set:
+            if doc_id == current:
+                if self._polled_once and not self._pending:
+                    self._reload_current()
+            elif not (doc_id in self._progress_set and not self._polled_once):
+                # On the first scan a document the UI already changed keeps its newer progress.
                 self.table.progress[doc_id] = item
+        self._polled_once = True
         self.table.set_filter(self.table.status_filter, self.table.matches)
         self._show_progress()
+
+    def _reload_current(self) -> None:
+        """Another process changed the open article: show its spans as they are on disk."""
+        try:
+            self.session.reload_spans()
+        except (OSError, StoreError):
+            return
+        self._show_spans()
 
     def _show_progress(self) -> None:
         done = sum(1 for p in self.table.progress.values() if p.status == "done")
@@ -122,6 +151,7 @@ class AnnotatorApp(App[None]):
 
     # --------------------------------------------------------------- documents
     def open_document(self, doc_id: str, caret: int | None = None) -> None:
+        self._flush_time()
         doc = self.session.open(doc_id)
         text = doc.text
         if caret is None:  # the first character that is not whitespace, so `1` labels at once
@@ -212,6 +242,15 @@ class AnnotatorApp(App[None]):
         except OSError as err:
             self._pending.append((do, after, verb))
             self._saving_failed(err)
+            return
+        except (StoreError, KeyError, ValueError) as err:
+            # Not worth retrying (a damaged file, a span deleted from another terminal):
+            # say so plainly and show what is on disk.
+            message = str(err.args[0]) if err.args else str(err)
+            self.bell()
+            self._save_state = Text(f" NOT SAVED: {display_safe(message)} ", style="bold white on red")
+            self._show_status()
+            self._reload_current()
             return
         self._saved(change, verb)
         after(change)
@@ -444,6 +483,30 @@ class AnnotatorApp(App[None]):
             self._show_status()
             return
         await super().action_quit()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self._note_activity()
+        await super().on_event(event)
+
+    def _note_activity(self) -> None:
+        now = clock()
+        if self._last_activity is not None and now - self._last_activity <= IDLE_SECONDS:
+            self._active_seconds += now - self._last_activity
+        self._last_activity = now
+
+    def _flush_time(self) -> None:
+        """Add the active time on the open article to the store (on switching, done, quit)."""
+        if self.session.doc is None or self._active_seconds < 1:
+            return
+        try:
+            self.project.add_time(self.session.doc.id, self.session.annotator, self._active_seconds)
+        except (OSError, StoreError):
+            return  # kept, and tried again at the next flush
+        self._active_seconds = 0.0
+
+    def on_unmount(self) -> None:
+        self._flush_time()
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         # Escape leaves the search box or the note field and returns to reading.

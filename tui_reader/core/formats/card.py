@@ -35,8 +35,9 @@ def _cell(value: object) -> str:
 def _yaml_header(report: ExportReport, labels: tuple[str, ...]) -> str:
     suffix = ".jsonl"
     lines = ["---", "configs:", "- config_name: default", "  data_files:"]
-    for name in report.splits:
-        lines += [f"  - split: {name}", f"    path: {name}{suffix}"]
+    for name, split_report in report.splits.items():
+        if split_report.files:
+            lines += [f"  - split: {name}", f"    path: {name}{suffix}"]
     lines += ["dataset_info:", features_yaml(labels), "---", ""]
     return "\n".join(lines)
 

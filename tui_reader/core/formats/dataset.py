@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..model import STATUSES
 from ..store import Project
 from .jsonl import ExportFilter
 
@@ -309,6 +308,6 @@ def assign_split(doc_id: str, spec: str | tuple[tuple[str, float], ...], seed: i
 
 
 __all__ = [
-    "GOLD", "STATUSES", "ExportDoc", "ExportFilter", "GoldPolicy", "apply_gold", "assign_split",
+    "GOLD", "ExportDoc", "ExportFilter", "GoldPolicy", "apply_gold", "assign_split",
     "export_docs", "parse_gold", "parse_split", "split_point",
 ]

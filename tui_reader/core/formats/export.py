@@ -11,7 +11,8 @@ Layout:
 - a folder (``target``) otherwise: ``<split><suffix>`` per split (``train.jsonl``, ...; brat:
   ``<split>/``), ``README.md`` (the dataset card), and for ``hf`` also ``labels.json``. ``hf`` is
   always a folder (without ``split`` its one split is ``train``); brat without split puts its
-  files directly in ``target``.
+  files directly in ``target``. An empty ``hf`` split has no file (``datasets`` cannot load an
+  empty JSON file); the card leaves it out.
 
 A folder target that exists and is not empty is refused unless ``overwrite``.
 """
@@ -157,6 +158,8 @@ def export_dataset(
         staging = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
         staging.mkdir(parents=True)
     else:
+        if target.is_dir():
+            raise ValueError(f"{target} is a folder: {fmt} without --split writes one file; name it")
         staging = None
     writers: dict[str, Writer] = {}
 
@@ -185,6 +188,12 @@ def export_dataset(
             report.sources[_source_folder(doc)] += 1
         for name, writer in writers.items():
             split_report = writer.close()
+            if fmt == "hf" and split_report.documents == 0 and staging is not None:
+                # datasets cannot load an empty JSON file: an empty split has no file
+                for path in split_report.files:
+                    path.unlink()
+                split_report.files = []
+                split_report.notices[f"split {name} is empty: no file written"] += 1
             report.splits[name] = split_report
             report.total.merge(split_report)
         if staging is not None:

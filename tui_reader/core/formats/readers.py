@@ -256,10 +256,14 @@ def read_path(path: str | os.PathLike[str], fmt: str | None = None,
 def import_records(project: Project, records: Iterable[tuple[str, Any]], annotator: str,
                    source: str = "") -> ImportReport:
     """Store native records (e.g. from :func:`read_path`) in ``project`` as ``import`` does:
-    spans without an annotator get ``annotator``; one message per refused record or span."""
+    spans without an annotator get ``annotator``; one message per refused record or span.
+
+    Unlike ``import``, records that repeat an id with the same text add their spans to that
+    document (Prodigy and other tools write one task per annotator); a repeated id with another
+    text is refused."""
     report = ImportReport()
-    seen: dict[str, str] = {}
-    batch: list[_Item] = []
+    seen: dict[str, tuple[str, str]] = {}  # id -> (where, text sha256)
+    batch: dict[str, _Item] = {}
     project.bulk = True
     try:
         for where, record in records:
@@ -268,18 +272,28 @@ def import_records(project: Project, records: Iterable[tuple[str, Any]], annotat
             if item is None:
                 report.skipped += 1
                 continue
-            if item.doc.id in seen:
-                report.skipped += 1
-                report.problems.append(
-                    f"{where}: skipped: id {item.doc.id!r} already used by {seen[item.doc.id]}"
-                )
-                continue
-            seen[item.doc.id] = where
-            batch.append(item)
+            doc_id = item.doc.id
+            if doc_id in seen:
+                first_where, sha = seen[doc_id]
+                if sha != item.doc.sha256:
+                    report.skipped += 1
+                    report.problems.append(
+                        f"{where}: skipped: id {doc_id!r} already used by {first_where}"
+                    )
+                    continue
+                # The same text again (Prodigy writes one task per annotator): add its spans.
+                if doc_id in batch:
+                    batch[doc_id].spans.extend(item.spans)
+                    batch[doc_id].done_by.extend(d for d in item.done_by
+                                                 if d not in batch[doc_id].done_by)
+                    continue
+            else:
+                seen[doc_id] = (where, item.doc.sha256)
+            batch[doc_id] = item
             if len(batch) >= _BATCH:
-                _store_batch(project, batch, report)
-                batch = []
-        _store_batch(project, batch, report)
+                _store_batch(project, list(batch.values()), report)
+                batch = {}
+        _store_batch(project, list(batch.values()), report)
     finally:
         project.bulk = False
         project.sync()

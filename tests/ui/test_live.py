@@ -1,0 +1,87 @@
+"""The app next to other annotators: their progress shows up live, their deletions do not crash
+it; and active time is recorded without idle gaps."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import tui_reader.ui.app as app_module
+from tests.helpers import make_project
+from tui_reader.core.store import Project
+from tui_reader.ui.app import AnnotatorApp
+
+ROOT = Path(__file__).resolve().parents[2]
+TEXTS = {"a": "First article here. It has two sentences.", "b": "Second article. Also two.",
+         "c": "Third article, one sentence."}
+
+
+def _other_process(db: Path, code: str) -> None:
+    script = f"from tui_reader.core.store import Project\np = Project.open({str(db)!r})\n{code}"
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+async def _wait_for(pilot, condition, seconds: float = 8.0) -> bool:  # noqa: ANN001
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if condition():
+            return True
+        await pilot.pause(0.2)
+    return condition()
+
+
+async def test_teammates_progress_shows_in_the_list_without_restarting(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.5)
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await _wait_for(pilot, lambda: "b" in app.table.progress)
+        assert app.table.progress["b"].all_spans == 0
+        _other_process(project.root, "p.add_span('b', 0, 15, 'claim', 'bob')\n"
+                                     "p.set_status('c', 'bob', 'done')")
+        assert await _wait_for(pilot, lambda: app.table.progress["b"].all_spans == 1)
+        assert await _wait_for(pilot, lambda: app.table.progress["c"].done_by == ("bob",))
+        # The open article too: bob's span on it appears (read-only) without a restart.
+        _other_process(project.root, "p.add_span('a', 0, 19, 'quote', 'bob')")
+        assert await _wait_for(pilot, lambda: len(app.session.others) == 1)
+        await pilot.press("o")
+        assert any(s.annotator == "bob" for s in app.pane._visible_spans())
+
+
+async def test_a_span_deleted_elsewhere_is_reported_not_a_crash(tmp_path):
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1")
+        (span,) = Project.open(project.root).spans("a")
+        # The same annotator deletes it from a second terminal.
+        other = Project.open(project.root)
+        other.remove_span("a", span.id)
+        await pilot.press("u")  # undo an add whose span is already gone: nothing to remove
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("2")
+        await pilot.pause()
+        assert [s.label for s in Project.open(project.root).spans("a")] == ["quote"]
+
+
+async def test_active_time_leaves_out_idle_gaps(tmp_path, monkeypatch):
+    project = make_project(tmp_path, TEXTS)
+    clock = [1000.0]
+    monkeypatch.setattr(app_module, "clock", lambda: clock[0])
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")  # starts the clock
+        clock[0] += 40
+        await pilot.press("l")  # 40 s of work
+        clock[0] += 3600
+        await pilot.press("l")  # an hour away: not counted
+        clock[0] += 20
+        await pilot.press("1")  # 20 s more
+        await pilot.press("n")  # switching article records the time
+        await pilot.pause()
+    rows = Project.open(project.root)._read_shard("a")["time"].values()
+    assert [r["seconds"] for r in rows if r["annotator"] == "alice"] == [60.0]
