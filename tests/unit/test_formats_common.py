@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tui_reader.core.formats.readers import detect_format, import_records
+from tui_reader.core.formats.readers import detect_format
+from tui_reader.core.importer import import_records
 from tui_reader.core.store import Project
 
 FAMILY = "👨\u200d👩\u200d👧\u200d👦"

@@ -10,9 +10,9 @@ from tui_reader.core.formats.export import export_dataset
 from tui_reader.core.formats.prodigy import input_hash, task_hash
 from tui_reader.core.formats.readers import (
     from_label_studio,
-    import_records,
     read_path,
 )
+from tui_reader.core.importer import import_records
 from tui_reader.core.store import Project
 
 

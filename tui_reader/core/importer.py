@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from .store import NewDocument, Project
 from .text import DecodeError, StyleRange, canonical, decode, normalize_newlines, text_sha256
 
 TEXT_KINDS = {".txt": "txt", ".md": "md", ".markdown": "md"}
-SUPPORTED = (*TEXT_KINDS, ".jsonl")
+SUPPORTED = (*TEXT_KINDS, ".jsonl", ".json")
 _BATCH = 500  # documents held in memory before they are written
 TITLE_CHARS = 120
 
@@ -53,6 +51,7 @@ class _Item:
     where: str  # "file" or "file:line", for messages
     spans: list[dict[str, Any]] = field(default_factory=list)
     done_by: list[str] = field(default_factory=list)
+    repeat: bool = False  # the same document again, from an earlier batch: only spans are new
 
 
 def collect_files(
@@ -100,30 +99,72 @@ def import_paths(
     paths: list[str | os.PathLike[str]],
     annotator: str,
     on_progress: Callable[[int], None] | None = None,
+    fmt: str | None = None,
 ) -> ImportReport:
-    """Import files and folders into ``project``; spans without an annotator get ``annotator``."""
+    """Import files and folders into ``project``; spans without an annotator get ``annotator``.
+
+    JSON files are native, Prodigy, doccano or Label Studio records, recognised from their
+    content unless ``fmt`` names the format."""
     report = ImportReport()
     files = collect_files(paths, report.problems)
     report.skipped = len(report.problems)
-    seen: dict[str, str] = {}  # id -> where, to catch one id used twice in one import
-    batch: list[_Item] = []
+
+    def items() -> Iterator[_Item]:
+        for path, rel in files:
+            yield from _read_file(path, rel, annotator, report, on_progress, fmt)
+
+    return _import_items(project, items(), report)
+
+
+def import_records(project: Project, records: Iterable[tuple[str, Any]], annotator: str,
+                   source: str = "") -> ImportReport:
+    """Import native records (``(where, record)`` pairs, e.g. from ``formats.readers.read_path``)
+    as ``import`` does."""
+    report = ImportReport()
+
+    def items() -> Iterator[_Item]:
+        for where, record in records:
+            item = parse_record(record, where, annotator, report.problems,
+                                source=source or where.rsplit(":", 1)[0])
+            if item is None:
+                report.skipped += 1
+            else:
+                yield item
+
+    return _import_items(project, items(), report)
+
+
+def _import_items(project: Project, items: Iterator[_Item], report: ImportReport) -> ImportReport:
+    """Store items in batches. An id seen again with the same text adds its spans to that
+    document (Prodigy and Label Studio write one task per annotator); with another text it is
+    refused."""
+    seen: dict[str, tuple[str, str]] = {}  # id -> (where first seen, text sha256)
+    batch: dict[str, _Item] = {}
     project.bulk = True
     try:
-        for path, rel in files:
-            for item in _read_file(path, rel, annotator, report, on_progress):
-                if item.doc.id in seen:
+        for item in items:
+            doc_id = item.doc.id
+            if doc_id in seen:
+                first_where, sha = seen[doc_id]
+                if sha != item.doc.sha256:
                     report.skipped += 1
                     report.problems.append(
-                        f"{item.where}: skipped: id {item.doc.id!r} already used by "
-                        f"{seen[item.doc.id]}"
+                        f"{item.where}: skipped: id {doc_id!r} already used by {first_where}"
                     )
                     continue
-                seen[item.doc.id] = item.where
-                batch.append(item)
-                if len(batch) >= _BATCH:
-                    _store_batch(project, batch, report)
-                    batch = []
-        _store_batch(project, batch, report)
+                if doc_id in batch:
+                    batch[doc_id].spans.extend(item.spans)
+                    batch[doc_id].done_by.extend(d for d in item.done_by
+                                                 if d not in batch[doc_id].done_by)
+                    continue
+                item.repeat = True  # the document is stored already: only its spans are new
+            else:
+                seen[doc_id] = (item.where, item.doc.sha256)
+            batch[doc_id] = item
+            if len(batch) >= _BATCH:
+                _store_batch(project, list(batch.values()), report)
+                batch = {}
+        _store_batch(project, list(batch.values()), report)
     finally:
         project.bulk = False
         project.sync()  # nothing is reported imported before it is on disk
@@ -132,7 +173,7 @@ def import_paths(
 
 def _read_file(
     path: Path, rel: str, annotator: str, report: ImportReport,
-    on_progress: Callable[[int], None] | None,
+    on_progress: Callable[[int], None] | None, fmt: str | None = None,
 ) -> Iterator[_Item]:
     try:
         data = path.read_bytes()
@@ -150,7 +191,7 @@ def _read_file(
             )
             yield _Item(doc=doc, where=str(path))
         else:
-            yield from _read_jsonl(path, decode(data), annotator, report, on_progress)
+            yield from _read_records(path, decode(data), annotator, report, on_progress, fmt)
             return
     except DecodeError as err:
         report.skipped += 1
@@ -159,27 +200,24 @@ def _read_file(
         on_progress(len(data))
 
 
-def _read_jsonl(
+def _read_records(
     path: Path, content: str, annotator: str, report: ImportReport,
-    on_progress: Callable[[int], None] | None,
+    on_progress: Callable[[int], None] | None, fmt: str | None,
 ) -> Iterator[_Item]:
-    for number, line in enumerate(content.split("\n"), 1):
-        if on_progress:
-            on_progress(len(line) + 1)
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as err:
-            report.skipped += 1
-            report.problems.append(f"{where}: skipped: not valid JSON ({err})")
-            continue
-        item = parse_record(record, where, annotator, report.problems, source=str(path))
-        if item is None:
-            report.skipped += 1
-        else:
-            yield item
+    from .formats.readers import records_of  # formats import this module
+
+    problems_before = len(report.problems)
+    try:
+        for where, record in records_of(path, content, fmt, report.problems, on_progress):
+            item = parse_record(record, where, annotator, report.problems, source=str(path))
+            if item is None:
+                report.skipped += 1
+            else:
+                yield item
+    except ValueError as err:
+        report.problems.append(f"{err}" if str(path) in str(err) else f"{path}: skipped: {err}")
+    # Lines that were not JSON at all were reported by records_of: count them as skipped.
+    report.skipped += sum(1 for p in report.problems[problems_before:] if "not valid JSON" in p)
 
 
 def parse_record(
@@ -268,6 +306,9 @@ def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> 
     ready: list[_Item] = []
     for item in batch:
         doc = item.doc
+        if item.repeat:
+            ready.append(item)
+            continue
         if doc.id in project:
             old = project.info(doc.id)
             if old.sha256 == doc.sha256:

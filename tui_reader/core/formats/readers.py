@@ -21,24 +21,21 @@ label, never snapping them.
   no result marks the document done. When ``value.text`` shows that the offsets count UTF-16 code
   units (as some Label Studio versions do after an emoji), they are converted to code points.
 
-:func:`import_records` stores such records in a project through the importer.
+:func:`importer.import_records` stores such records in a project.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from ..importer import ImportReport, _Item, _store_batch, parse_record
-from ..store import Project
 from ..text import decode
 
 FORMATS = ("native", "prodigy", "doccano", "label-studio")
-_BATCH = 500
 
 
 # ------------------------------------------------------------------------------ detection
@@ -228,20 +225,29 @@ def to_native(record: Any, fmt: str | None = None) -> Any:
 # ------------------------------------------------------------------------------ files
 def read_path(path: str | os.PathLike[str], fmt: str | None = None,
               problems: list[str] | None = None) -> Iterator[tuple[str, Any]]:
-    """``(where, native record)`` for each record of a file: a JSON array is Label Studio tasks;
-    JSON Lines records are converted from ``fmt``, or from the format detected record by record
-    when None. Lines that are not JSON are reported in ``problems`` and skipped."""
+    """``(where, native record)`` for each record of a file (see :func:`records_of`)."""
     path = Path(path)
-    content = decode(path.read_bytes())
+    yield from records_of(path, decode(path.read_bytes()), fmt, problems)
+
+
+def records_of(path: Path, content: str, fmt: str | None = None, problems: list[str] | None = None,
+               on_progress: Callable[[int], None] | None = None) -> Iterator[tuple[str, Any]]:
+    """A JSON array is Label Studio tasks; JSON Lines records are converted from ``fmt``, or from
+    the format detected record by record when None. Lines that are not JSON are reported in
+    ``problems`` and skipped."""
     if content.lstrip("\ufeff \t\r\n").startswith("["):
         try:
             tasks = orjson.loads(content)
         except orjson.JSONDecodeError as err:
             raise ValueError(f"{path}: not valid JSON ({err})") from None
+        if on_progress:
+            on_progress(len(content))
         for n, task in enumerate(tasks, 1):
             yield f"{path}:task {n}", to_native(task, fmt or "label-studio")
         return
     for number, line in enumerate(content.split("\n"), 1):
+        if on_progress:
+            on_progress(len(line) + 1)
         if not line.strip():
             continue
         try:
@@ -251,50 +257,3 @@ def read_path(path: str | os.PathLike[str], fmt: str | None = None,
                 problems.append(f"{path}:{number}: skipped: not valid JSON ({err})")
             continue
         yield f"{path}:{number}", to_native(record, fmt)
-
-
-def import_records(project: Project, records: Iterable[tuple[str, Any]], annotator: str,
-                   source: str = "") -> ImportReport:
-    """Store native records (e.g. from :func:`read_path`) in ``project`` as ``import`` does:
-    spans without an annotator get ``annotator``; one message per refused record or span.
-
-    Unlike ``import``, records that repeat an id with the same text add their spans to that
-    document (Prodigy and other tools write one task per annotator); a repeated id with another
-    text is refused."""
-    report = ImportReport()
-    seen: dict[str, tuple[str, str]] = {}  # id -> (where, text sha256)
-    batch: dict[str, _Item] = {}
-    project.bulk = True
-    try:
-        for where, record in records:
-            item = parse_record(record, where, annotator, report.problems,
-                                source=source or where.rsplit(":", 1)[0])
-            if item is None:
-                report.skipped += 1
-                continue
-            doc_id = item.doc.id
-            if doc_id in seen:
-                first_where, sha = seen[doc_id]
-                if sha != item.doc.sha256:
-                    report.skipped += 1
-                    report.problems.append(
-                        f"{where}: skipped: id {doc_id!r} already used by {first_where}"
-                    )
-                    continue
-                # The same text again (Prodigy writes one task per annotator): add its spans.
-                if doc_id in batch:
-                    batch[doc_id].spans.extend(item.spans)
-                    batch[doc_id].done_by.extend(d for d in item.done_by
-                                                 if d not in batch[doc_id].done_by)
-                    continue
-            else:
-                seen[doc_id] = (where, item.doc.sha256)
-            batch[doc_id] = item
-            if len(batch) >= _BATCH:
-                _store_batch(project, list(batch.values()), report)
-                batch = {}
-        _store_batch(project, list(batch.values()), report)
-    finally:
-        project.bulk = False
-        project.sync()
-    return report
