@@ -14,6 +14,7 @@ from typing import IO
 import click
 
 from . import __version__
+from .core.formats import FORMAT_NAMES
 from .core.formats.jsonl import ExportFilter, export_records, write_jsonl
 from .core.importer import ImportReport, import_paths
 from .core.model import STATUSES
@@ -120,15 +121,24 @@ def import_command(paths: tuple[str, ...], db: Path | None, annotator: str) -> N
 
 @main.command("export")
 @DB_OPTION
-@click.option("-o", "--output", required=True, help="File to write, or - for stdout.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", required=True,
+              help="File to write (a folder for brat, hf and any --split), or - for stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default="jsonl", show_default=True)
 @click.option("--annotator", help="Only this annotator's spans and statuses.")
 @click.option("--label", "labels", multiple=True, help="Only spans with this label (repeatable).")
 @click.option("--status", help="Only documents with this status (new, in progress, done, skipped).")
 @click.option("--all", "all_documents", is_flag=True, help="Every document, labelled or not.")
+@click.option("--gold", help="With several annotators: annotator:NAME, union, majority, adjudicated.")
+@click.option("--min-agree", type=int, help="With --gold majority: annotators who must agree.")
+@click.option("--split", help="Split by document, e.g. train=0.8,dev=0.1,test=0.1.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --split.")
+@click.option("--strict", is_flag=True, help="Fail, writing nothing, if the format cannot hold a span.")
+@click.option("--lang", default="en", show_default=True, help="Tokenizer language (spaCy's blank).")
+@click.option("--force", is_flag=True, help="Replace an existing export folder.")
 def export_command(
     db: Path | None, output: str, fmt: str, annotator: str | None, labels: tuple[str, ...],
-    status: str | None, all_documents: bool,
+    status: str | None, all_documents: bool, gold: str | None, min_agree: int | None,
+    split: str | None, seed: int, strict: bool, lang: str, force: bool,
 ) -> None:
     """Write the project's documents and spans as a dataset."""
     with user_errors():
@@ -136,9 +146,45 @@ def export_command(
         flt = ExportFilter(annotator=annotator, labels=labels, status=status,
                            all_documents=all_documents)
         flt.check(project)
-        with _output(output) as out:
-            count = write_jsonl(export_records(project, flt), out)
-    click.echo(f"{count} documents written to {'stdout' if output == '-' else output}", err=True)
+        if fmt == "jsonl" and not (gold or split or min_agree):
+            with _output(output) as out:
+                count = write_jsonl(export_records(project, flt), out)
+            click.echo(f"{count} documents written to {'stdout' if output == '-' else output}",
+                       err=True)
+            return
+        if output == "-":
+            raise ValueError(f"-o - writes native JSONL only; give a file or folder for {fmt}"
+                             + (" with --split" if split else ""))
+        from .core.formats.export import export_dataset  # spaCy and friends load only here
+
+        report = export_dataset(
+            project, fmt, output, flt=flt, gold=gold, min_agree=min_agree, split=split,
+            seed=seed, strict=strict, lang=lang, overwrite=force,
+            agreement=agreement_summary(project),
+        )
+    click.echo(display_safe(report.summary()), err=True)
+
+
+def agreement_summary(project: Project) -> str | None:
+    """A few lines for the dataset card, when two or more annotators labelled the same texts."""
+    from .core.agreement import compute_agreement, documents_for_agreement
+
+    report = compute_agreement(documents_for_agreement(project), project.config.label_names)
+    overall = [p for p in report.pairs if p.label is None]
+    if not overall:
+        return None
+    lines = ["| annotators | documents | span F1 exact | span F1 overlap | token kappa |",
+             "| --- | --- | --- | --- | --- |"]
+
+    def num(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    for p in overall:
+        lines.append(f"| {p.a} / {p.b} | {p.documents} | {num(p.exact_f1)} | {num(p.overlap_f1)} "
+                     f"| {num(p.kappa)} |")
+    lines.append("")
+    lines.append(f"Krippendorff's alpha (nominal, tokens, all labels): {num(report.alpha.get(None))}")
+    return "\n".join(lines)
 
 
 @main.command("stats")

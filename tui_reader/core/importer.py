@@ -75,7 +75,7 @@ def collect_files(
                 found.append((path, path.name))
             else:
                 problems.append(
-                    f"{path}: skipped: unsupported file type (use .txt, .md, .markdown or .jsonl)"
+                    f"{path}: skipped: unsupported file type (use .txt, .md, .markdown, .jsonl or .json)"
                 )
         else:
             problems.append(f"{path}: skipped: no such file or folder")

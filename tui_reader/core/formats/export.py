@@ -9,7 +9,7 @@ Layout:
 
 - one file (``target``) for a file format without ``split``;
 - a folder (``target``) otherwise: ``<split><suffix>`` per split (``train.jsonl``, ...; brat:
-  ``<split>/``), ``README.md`` (the dataset card), and for ``hf`` also ``labels.json``. ``hf`` is
+  ``<split>/``), ``README.md`` (the dataset card) and ``labels.json``. ``hf`` is
   always a folder (without ``split`` its one split is ``train``); brat without split puts its
   files directly in ``target``. An empty ``hf`` split has no file (``datasets`` cannot load an
   empty JSON file); the card leaves it out.
@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from ..store import Project
+from . import FORMAT_NAMES
 from .base import ExportLossError, Writer, WriteReport, WriterOptions
 from .brat import BratWriter
 from .conll import ConllWriter
@@ -73,7 +74,7 @@ WRITERS: dict[str, type[Writer]] = {
     "brat": BratWriter,
     "conll": ConllWriter,
 }
-FORMAT_NAMES = tuple(WRITERS)
+assert tuple(WRITERS) == FORMAT_NAMES, "formats/__init__.py lists every writer"
 
 
 @dataclass
@@ -200,9 +201,9 @@ def export_dataset(
             for split_report in report.splits.values():
                 split_report.files = [target / p.relative_to(staging) for p in split_report.files]
             report.total.files = [p for r in report.splits.values() for p in r.files]
-            if fmt == "hf":
-                labels = [(label.name, label.description) for label in project.config.labels]
-                (staging / "labels.json").write_text(labels_json(labels), encoding="utf-8")
+            # Every folder export names its labels (the hf datasets layout expects it).
+            labels = [(label.name, label.description) for label in project.config.labels]
+            (staging / "labels.json").write_text(labels_json(labels), encoding="utf-8")
             if card:
                 from .card import dataset_card
 
