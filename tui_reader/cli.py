@@ -9,18 +9,19 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .core.formats import FORMAT_NAMES
-from .core.formats.jsonl import ExportFilter, export_records, write_jsonl
-from .core.importer import ImportReport, import_paths
 from .core.model import STATUSES
 from .core.storage import StoreError
 from .core.store import Project, find_project_dir
 from .core.text import display_safe
+
+if TYPE_CHECKING:
+    from .core.importer import ImportReport
 
 
 def default_annotator() -> str:
@@ -64,6 +65,8 @@ def main() -> None:
 
 def run_import(project: Project, paths: list[str], annotator: str) -> ImportReport:
     """Import with a progress bar on a terminal; print one line per problem and a summary."""
+    from .core.importer import import_paths
+
     total = sum(_size(p) for p in paths)
     if sys.stderr.isatty() and total > 1_000_000:
         with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
@@ -141,6 +144,8 @@ def export_command(
     split: str | None, seed: int, strict: bool, lang: str, force: bool,
 ) -> None:
     """Write the project's documents and spans as a dataset."""
+    from .core.formats.jsonl import ExportFilter, export_records, write_jsonl
+
     with user_errors():
         project = Project.open(find_project_dir(db, None))
         flt = ExportFilter(annotator=annotator, labels=labels, status=status,

@@ -17,8 +17,6 @@ from ..core.storage import StoreError
 from ..core.store import Project
 from ..core.text import display_safe
 from .keymap import APP_KEYS, bindings
-from .screens.choose_span import ChooseSpanScreen
-from .screens.help import HelpScreen
 from .widgets.article_list import FILTERS, ArticleTable
 from .widgets.label_panel import LabelPanel
 from .widgets.reading_pane import ReadingPane
@@ -97,7 +95,8 @@ class AnnotatorApp(App[None]):
             self.open_document(first)
         self.pane.focus()
         self._show_status()
-        self.load_progress()
+        # After the first frame: scanning every article's file must not delay the first paint.
+        self.call_after_refresh(self.load_progress)
         self.set_interval(POLL_SECONDS, self.load_progress)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
@@ -332,6 +331,8 @@ class AnnotatorApp(App[None]):
             if span_id:
                 self._delete(span_id)
 
+        from .screens.choose_span import ChooseSpanScreen
+
         self.push_screen(ChooseSpanScreen(spans), chosen)
 
     def _delete(self, span_id: str) -> None:
@@ -470,6 +471,8 @@ class AnnotatorApp(App[None]):
         widget.display = not widget.display
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen  # loaded when first asked for
+
         self.push_screen(HelpScreen(self.project.config.labels))
 
     async def action_quit(self) -> None:
