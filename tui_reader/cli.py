@@ -330,3 +330,8 @@ def _output(name: str) -> Iterator[IO[bytes]]:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+from .serve.commands import serve_ssh_command, serve_web_command  # noqa: E402
+
+main.add_command(serve_ssh_command)
+main.add_command(serve_web_command)

@@ -14,8 +14,9 @@ from typing import Literal
 from .model import Document, Span
 from .segment import Segments
 from .store import Project
+from .suggest.rules import Suggestion
 
-ChangeKind = Literal["add", "delete", "relabel", "note", "status"]
+ChangeKind = Literal["add", "delete", "relabel", "note", "status", "reject"]
 
 
 @dataclass(frozen=True)
@@ -25,12 +26,15 @@ class Change:
     kind: ChangeKind
     doc_id: str
     before: Span | str | None  # the span (or status) before; None for an add
-    after: Span | str | None  # the span (or status) after; None for a delete
+    after: Span | str | dict | None  # the span (status, rejection) after; None for a delete
 
     def describe(self) -> str:
         span = self.after if isinstance(self.after, Span) else self.before
         if self.kind == "status":
             return f"status {self.before} → {self.after}"
+        if self.kind == "reject":
+            assert isinstance(self.after, dict)
+            return f"rejected {self.after['label']} ({self.after['source']})"
         assert isinstance(span, Span)
         excerpt = span.text if len(span.text) <= 30 else span.text[:29] + "…"
         if self.kind == "relabel":
@@ -50,6 +54,11 @@ class AnnotationSession:
         self.status = "new"
         self.undo_stack: list[Change] = []
         self.redo_stack: list[Change] = []
+        self.only: set[str] | None = None  # documents this session may open (None: all)
+        self.proposals: list[Suggestion] = []  # open suggestions (or review candidates) here
+        self.proposal_source = "suggestion"  # what an accepted proposal's span records
+        self._offered: dict[tuple[int, int, str], Suggestion] = {}
+
 
     # ---------------------------------------------------------------- documents
     def open(self, doc_id: str) -> Document:
@@ -67,16 +76,28 @@ class AnnotationSession:
         self.status = self.project.doc_progress(self.doc.id, self.annotator).status
 
     def first_unfinished(self, after: str | None = None) -> str | None:
-        """The first document (after ``after``, wrapping round) this annotator has not finished."""
+        """The next document (after ``after``, wrapping round) that still needs this annotator.
+
+        Task routing: a document this annotator finished (done or skipped) is passed over, and so
+        is one that ``overlap`` other annotators (the project setting) have already done, unless
+        this annotator has started it. ``self.only`` limits the choice (review mode's queue)."""
         ids = [d.id for d in self.project.documents()]
+        if self.only is not None:
+            ids = [i for i in ids if i in self.only]
         if after in ids:
             i = ids.index(after) + 1
             ids = ids[i:] + ids[:i]
+        overlap = self.project.config.overlap
         for doc_id in ids:
-            if doc_id != after and self.project.doc_progress(doc_id, self.annotator).status not in (
-                "done", "skipped"
-            ):
-                return doc_id
+            if doc_id == after:
+                continue
+            progress = self.project.doc_progress(doc_id, self.annotator)
+            if progress.status in ("done", "skipped"):
+                continue
+            others_done = [a for a in progress.done_by if a != self.annotator]
+            if progress.status == "new" and len(others_done) >= overlap:
+                continue
+            return doc_id
         return None
 
     def neighbour(self, step: int) -> str | None:
@@ -106,6 +127,42 @@ class AnnotationSession:
         if selection is not None and selection[0] != selection[1]:
             return self.segments.snap_selection(*selection, to_words=snap_words)
         return self.segments.sentence_at(caret)
+
+    # ---------------------------------------------------------------- proposals
+    def set_proposals(self, proposals: list[Suggestion]) -> None:
+        """Suggestions (or, in review, other annotators' spans) for the open document; those
+        this annotator already has or turned down are left out."""
+        assert self.doc is not None
+        have = {(s.start, s.end, s.label) for s in self.spans}
+        rejected = {(r["start"], r["end"], r["label"])
+                    for r in self.project.rejections(self.doc.id, self.annotator)}
+        self._offered = {p.key: p for p in proposals}
+        self.proposals = sorted(
+            (p for p in proposals if p.key not in have and p.key not in rejected),
+            key=lambda p: (p.start, p.end, p.label),
+        )
+
+    def proposals_at(self, offset: int) -> list[Suggestion]:
+        """Open proposals covering ``offset``, shortest first."""
+        hits = [p for p in self.proposals if p.start <= offset < p.end]
+        return sorted(hits, key=lambda p: (p.end - p.start, p.start))
+
+    def accept(self, proposal: Suggestion) -> Change | None:
+        """Make a proposal a span of this annotator; its ``source`` says where it came from."""
+        assert self.doc is not None
+        if any((s.start, s.end, s.label) == proposal.key for s in self.spans):
+            return None
+        span = self.project.add_span(self.doc.id, proposal.start, proposal.end, proposal.label,
+                                     self.annotator, text=self.doc.text,
+                                     source=f"{self.proposal_source}:{proposal.source}")
+        return self._record(Change("add", self.doc.id, None, span))
+
+    def reject(self, proposal: Suggestion, by: str | None = None) -> Change:
+        """Turn a proposal down: recorded, so it is not proposed again here."""
+        assert self.doc is not None
+        record = self.project.reject(self.doc.id, proposal.start, proposal.end, proposal.label,
+                                     self.annotator, proposal.source, by or self.annotator)
+        return self._record(Change("reject", self.doc.id, None, record))
 
     # ------------------------------------------------------------------ changes
     def label(self, label: str, start: int, end: int) -> Change | None:
@@ -176,6 +233,11 @@ class AnnotationSession:
         if change.kind == "status":
             assert isinstance(new, str)
             project.set_status(doc_id, self.annotator, new)
+        elif change.kind == "reject":
+            if isinstance(old, dict):
+                project.unreject(doc_id, old["id"])
+            if isinstance(new, dict):
+                project.restore_rejection(doc_id, new)
         elif change.kind in ("add", "delete"):
             if isinstance(old, Span):
                 project.remove_span(doc_id, old.id)
@@ -189,8 +251,21 @@ class AnnotationSession:
         else:
             self._update_local(change.kind, old, new)
 
-    def _update_local(self, kind: ChangeKind, old: Span | str | None, new: Span | str | None) -> None:
+    def _restore_proposal(self, record: dict) -> None:
+        key = (record["start"], record["end"], record["label"])
+        proposal = self._offered.get(key) or Suggestion(*key, record["source"])
+        if proposal.key not in {p.key for p in self.proposals}:
+            bisect.insort(self.proposals, proposal, key=lambda p: (p.start, p.end, p.label))
+
+    def _update_local(self, kind: ChangeKind, old: object, new: object) -> None:
         """Mirror a saved change in memory: no re-read of the document file on every key."""
+        if kind == "reject":
+            if isinstance(new, dict):  # rejected: no longer proposed
+                self.proposals = [p for p in self.proposals
+                                  if p.key != (new["start"], new["end"], new["label"])]
+            elif isinstance(old, dict):  # un-rejected: proposed again
+                self._restore_proposal(old)
+            return
         if kind == "status":
             assert isinstance(new, str)
             self.status = new if new != "new" or not self.spans else "in progress"
@@ -199,5 +274,12 @@ class AnnotationSession:
             self.spans = [s for s in self.spans if s.id != old.id]
         if isinstance(new, Span):
             bisect.insort(self.spans, new, key=lambda s: (s.start, s.end, s.label, s.annotator))
+            self.proposals = [p for p in self.proposals if p.key != (new.start, new.end, new.label)]
+        if isinstance(old, Span) and not isinstance(new, Span) and old.source.startswith(
+                f"{self.proposal_source}:"):
+            # An accepted proposal undone: it is proposed again.
+            source = old.source.split(":", 1)[1]
+            self._restore_proposal({"start": old.start, "end": old.end, "label": old.label,
+                                    "source": source})
         if self.status in ("new", "in progress"):
             self.status = "in progress" if self.spans else "new"

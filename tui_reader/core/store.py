@@ -420,6 +420,10 @@ class Project:
         self._doc_db(doc_id).table("rejections").insert(record)
         return record
 
+    def restore_rejection(self, doc_id: str, record: dict[str, Any]) -> None:
+        """Put back a rejection exactly as it was (redo)."""
+        self._doc_db(doc_id).table("rejections").insert(dict(record))
+
     def unreject(self, doc_id: str, rejection_id: str) -> None:
         self._doc_db(doc_id).table("rejections").remove(where("id") == rejection_id)
 

@@ -1,0 +1,69 @@
+"""The annotator's session without the UI: routing, proposals, accept/reject and undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import make_project
+from tui_reader.core.config import ProjectConfig
+from tui_reader.core.session import AnnotationSession
+from tui_reader.core.store import Project
+from tui_reader.core.suggest.rules import Suggestion
+
+TEXTS = {f"d{i}": f"Sentence one of {i}. Sentence two of {i}." for i in range(4)}
+
+
+def test_routing_skips_documents_done_often_enough_by_others(tmp_path: Path):
+    project = make_project(tmp_path, TEXTS)
+    project.set_status("d0", "bo", "done")
+    project.set_status("d1", "cy", "done")
+    project.set_status("d1", "bo", "done")
+    session = AnnotationSession(project, "ana")
+    assert session.first_unfinished() == "d2"  # overlap 1: d0 and d1 were done by someone
+    project.config = ProjectConfig(labels=project.config.labels, overlap=2)
+    assert session.first_unfinished() == "d0"  # overlap 2: d0 needs a second annotator
+    project.add_span("d1", 0, 8, "claim", "ana")  # started by ana: still hers to finish
+    project.config = ProjectConfig(labels=project.config.labels, overlap=1)
+    assert session.first_unfinished() == "d1"
+    session.only = {"d2", "d3"}
+    assert session.first_unfinished() == "d2"
+
+
+def test_accept_and_reject_proposals_with_undo(tmp_path: Path):
+    project = make_project(tmp_path, TEXTS)
+    session = AnnotationSession(project, "ana")
+    session.open("d0")
+    first = Suggestion(0, 18, "quote", "rule:quotation-marks", 0.8)
+    second = Suggestion(19, 37, "boilerplate", "rule:share-prompt", 0.9)
+    session.set_proposals([first, second])
+    assert session.proposals_at(3) == [first]
+
+    session.accept(first)
+    (span,) = Project.open(project.root).spans("d0")
+    assert (span.start, span.end, span.label, span.source) == (
+        0, 18, "quote", "suggestion:rule:quotation-marks")
+    assert session.proposals == [second]
+
+    session.reject(second)
+    assert session.proposals == []
+    assert [r["label"] for r in project.rejections("d0", "ana")] == ["boilerplate"]
+    session.set_proposals([first, second])  # a rejected one is not proposed again
+    assert session.proposals == []
+
+    session.undo()  # the rejection
+    assert project.rejections("d0", "ana") == [] and session.proposals == [second]
+    session.undo()  # the acceptance
+    assert project.spans("d0") == [] and session.proposals == [first, second]
+    session.redo()
+    session.redo()
+    assert len(project.spans("d0")) == 1 and len(project.rejections("d0", "ana")) == 1
+
+
+def test_another_annotators_rejection_does_not_hide_a_proposal(tmp_path: Path):
+    project = make_project(tmp_path, TEXTS)
+    project.reject("d0", 0, 18, "quote", "bo", "rule:x", "bo")
+    session = AnnotationSession(project, "ana")
+    session.open("d0")
+    proposal = Suggestion(0, 18, "quote", "rule:x")
+    session.set_proposals([proposal])
+    assert session.proposals == [proposal]
