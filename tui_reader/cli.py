@@ -93,9 +93,18 @@ def _size(path: str) -> int:
 @click.argument("path", required=False)
 @DB_OPTION
 @ANNOTATOR_OPTION
-def annotate_command(path: str | None, db: Path | None, annotator: str) -> None:
+@click.option("--no-suggest", is_flag=True, help="Show no suggestions (also `suggest = false` in config).")
+@click.option("--patterns", type=click.Path(path_type=Path),
+              help="JSONL rules to suggest with, besides the built-in ones.")
+def annotate_command(path: str | None, db: Path | None, annotator: str, no_suggest: bool,
+                     patterns: Path | None) -> None:
     """Open the annotator's app (PATH, a corpus folder or file, is imported first)."""
+    rules = []
     with user_errors():
+        if patterns is not None:
+            from .core.suggest.rules import load_patterns
+
+            rules = load_patterns(patterns)
         project = Project.open(find_project_dir(db, path), create=path is not None)
         if path is not None:
             if not Path(path).exists():
@@ -106,7 +115,21 @@ def annotate_command(path: str | None, db: Path | None, annotator: str) -> None:
         project.clean_temp_files()
     from .ui.app import AnnotatorApp  # Textual loads only for the app
 
-    AnnotatorApp(project, annotator).run()
+    suggest = not no_suggest and project.config.suggest
+    AnnotatorApp(project, annotator, suggest=suggest, rules=rules).run()
+
+
+@main.command("review")
+@DB_OPTION
+@click.option("--reviewer", envvar="TUI_READER_ANNOTATOR", default=default_annotator,
+              show_default="login user", help="Who is reviewing (recorded on every gold span).")
+def review_command(db: Path | None, reviewer: str) -> None:
+    """Settle disagreements into the gold layer: every annotator's spans, disagreements first."""
+    with user_errors():
+        project = Project.open(find_project_dir(db, None))
+    from .ui.app import AnnotatorApp
+
+    AnnotatorApp(project, reviewer, reviewer=reviewer).run()
 
 
 @main.command("import")

@@ -25,8 +25,8 @@ def test_routing_skips_documents_done_often_enough_by_others(tmp_path: Path):
     project.add_span("d1", 0, 8, "claim", "ana")  # started by ana: still hers to finish
     project.config = ProjectConfig(labels=project.config.labels, overlap=1)
     assert session.first_unfinished() == "d1"
-    session.only = {"d2", "d3"}
-    assert session.first_unfinished() == "d2"
+    session.queue = ["d3", "d2"]
+    assert session.first_unfinished() == "d3"
 
 
 def test_accept_and_reject_proposals_with_undo(tmp_path: Path):

@@ -203,3 +203,12 @@ def test_progress_changes_reads_only_changed_documents(tmp_path):
     other.add_span("b", 0, 5, "claim", "bo")
     changed = project.progress_changes("ana", seen)
     assert set(changed) == {"b"} and changed["b"].all_spans == 1
+
+
+def test_the_default_config_file_reads_back_as_the_defaults(tmp_path):
+    from tui_reader.core.config import DEFAULT_LABELS, load_config
+
+    project = make_project(tmp_path)
+    config = load_config(project.root / "config.toml")
+    assert config.labels == DEFAULT_LABELS
+    assert (config.overlap, config.suggest, config.model_threshold) == (1, True, 50)

@@ -46,6 +46,8 @@ RESERVED_KEYS = frozenset("hjklwbvsxudnpqaryYNP?/(){}[]") | {"escape", "enter", 
 class ProjectConfig:
     labels: tuple[Label, ...] = DEFAULT_LABELS
     overlap: int = 1  # annotators wanted per document
+    suggest: bool = True  # show rule and model suggestions
+    model_threshold: int = 50  # labelled sentences before the learned model starts
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -57,13 +59,19 @@ class ProjectConfig:
 
 
 def default_config_text() -> str:
-    lines = [DEFAULT_CONFIG_TOML]
+    # Plain settings first: in TOML, keys after a [[labels]] header would belong to that label.
+    lines = [
+        DEFAULT_CONFIG_TOML,
+        "# How many annotators should label each document.\noverlap = 1\n",
+        "# Suggestions (rules, then a model learned from your labels once there are\n"
+        "# model_threshold labelled sentences): true or false.\nsuggest = true\n"
+        "model_threshold = 50\n",
+    ]
     for label in DEFAULT_LABELS:
         lines.append(
             f'[[labels]]\nname = "{label.name}"\nkey = "{label.key}"\n'
             f'color = "{label.color}"\ndescription = "{label.description}"\n'
         )
-    lines.append("# How many annotators should label each document.\noverlap = 1\n")
     return "\n".join(lines)
 
 
@@ -75,6 +83,10 @@ def load_config(path: Path) -> ProjectConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise StoreError(f"{path}: not valid TOML ({err})") from None
+    unknown = sorted(set(data) - {"labels", "overlap", "suggest", "model_threshold"})
+    if unknown:
+        raise StoreError(f"{path}: unknown setting {unknown[0]!r} (known: labels, overlap, suggest, "
+                         "model_threshold)")
     raw_labels = data.get("labels")
     if raw_labels is None:
         labels = DEFAULT_LABELS
@@ -86,13 +98,24 @@ def load_config(path: Path) -> ProjectConfig:
     overlap = data.get("overlap", 1)
     if not isinstance(overlap, int) or isinstance(overlap, bool) or overlap < 1:
         raise StoreError(f"{path}: 'overlap' must be a whole number of at least 1, not {overlap!r}")
-    return ProjectConfig(labels=labels, overlap=overlap, path=path)
+    suggest = data.get("suggest", True)
+    if not isinstance(suggest, bool):
+        raise StoreError(f"{path}: 'suggest' must be true or false, not {suggest!r}")
+    threshold = data.get("model_threshold", 50)
+    if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+        raise StoreError(f"{path}: 'model_threshold' must be a whole number of at least 1")
+    return ProjectConfig(labels=labels, overlap=overlap, suggest=suggest,
+                         model_threshold=threshold, path=path)
 
 
 def _parse_label(path: Path, index: int, item: object) -> Label:
     if not isinstance(item, dict):
         raise StoreError(f"{path}: label {index} must be a table with name, key and color")
     name = item.get("name")
+    unknown = sorted(set(item) - {"name", "key", "color", "description"})
+    if unknown:
+        raise StoreError(f"{path}: label {index} has unknown setting {unknown[0]!r} (settings such as "
+                         "overlap go above the first [[labels]])")
     if not isinstance(name, str) or not _NAME.match(name):
         raise StoreError(
             f"{path}: label {index} needs a name of letters, digits, '_', '.', ':' or '-' (got {name!r})"

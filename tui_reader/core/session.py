@@ -54,7 +54,7 @@ class AnnotationSession:
         self.status = "new"
         self.undo_stack: list[Change] = []
         self.redo_stack: list[Change] = []
-        self.only: set[str] | None = None  # documents this session may open (None: all)
+        self.queue: list[str] | None = None  # documents to work through, in order (None: all)
         self.proposals: list[Suggestion] = []  # open suggestions (or review candidates) here
         self.proposal_source = "suggestion"  # what an accepted proposal's span records
         self._offered: dict[tuple[int, int, str], Suggestion] = {}
@@ -80,10 +80,8 @@ class AnnotationSession:
 
         Task routing: a document this annotator finished (done or skipped) is passed over, and so
         is one that ``overlap`` other annotators (the project setting) have already done, unless
-        this annotator has started it. ``self.only`` limits the choice (review mode's queue)."""
-        ids = [d.id for d in self.project.documents()]
-        if self.only is not None:
-            ids = [i for i in ids if i in self.only]
+        this annotator has started it. ``self.queue`` (review mode) replaces corpus order."""
+        ids = self.queue if self.queue is not None else [d.id for d in self.project.documents()]
         if after in ids:
             i = ids.index(after) + 1
             ids = ids[i:] + ids[:i]
@@ -102,7 +100,7 @@ class AnnotationSession:
 
     def neighbour(self, step: int) -> str | None:
         """The document ``step`` places away in corpus order, or None at either end."""
-        ids = [d.id for d in self.project.documents()]
+        ids = self.queue if self.queue is not None else [d.id for d in self.project.documents()]
         if self.doc is None or not ids:
             return ids[0] if ids else None
         i = ids.index(self.doc.id) + step

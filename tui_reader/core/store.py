@@ -279,6 +279,10 @@ class Project:
         db.storage.fsync = not self.bulk
         return db
 
+    def read_document_file(self, doc_id: str) -> dict[str, Any]:
+        """Every table of one document (text, spans, statuses, rejections) as stored."""
+        return self._read_shard(doc_id)
+
     def _read_shard(self, doc_id: str) -> dict[str, Any]:
         """The raw tables of one document file, read without a lock (files are always whole)."""
         path = self.doc_path(doc_id)

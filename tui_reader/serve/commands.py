@@ -31,7 +31,7 @@ def resolve_project(project: str | None, db: Path | None) -> Path:
     from ..core.store import MARKER, Project, find_project_dir
 
     if project is not None and db is None and (Path(project) / MARKER).is_file():
-        return Project.open(project).root
+        return Project.open(project).root.resolve()
     opened = Project.open(find_project_dir(db, project), create=project is not None)
     if project is not None:
         if not Path(project).exists():
@@ -40,7 +40,7 @@ def resolve_project(project: str | None, db: Path | None) -> Path:
         if report.problems:
             click.echo(f"{report.summary()}; serving anyway", err=True)
     opened.clean_temp_files()
-    return opened.root
+    return opened.root.resolve()
 
 
 def is_loopback(host: str) -> bool:

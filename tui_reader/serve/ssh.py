@@ -210,6 +210,7 @@ class SSHFrontDoor:
                 encoding=None, line_editor=False,  # bytes both ways; the line editor eats keys
                 allow_pty=True, x11_forwarding=False, agent_forwarding=False, allow_scp=False,
                 password_auth=False, kbdint_auth=False, host_based_auth=False, gss_host=None,
+                authorized_client_keys=None,  # our own lookup: the key's comment is the annotator
                 login_timeout=60, keepalive_interval=60, keepalive_count_max=3,
             )
         except OSError as err:
@@ -401,7 +402,7 @@ class SSHFrontDoor:
                     data = await process.stdin.read(65536)
                 except asyncssh.TerminalSizeChanged as change:
                     if change.width and change.height and not closed:
-                        set_winsize(master, change.width, change.height)  # the app gets SIGWINCH
+                        pass
                         info.size = (change.width, change.height)
                     continue
                 except (asyncssh.BreakReceived, asyncssh.SignalReceived):

@@ -12,9 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from ..core.model import DocProgress, Span
+from ..core.review import GOLD, annotators_of, candidates_from, review_queue
 from ..core.session import AnnotationSession, Change
 from ..core.storage import StoreError
 from ..core.store import Project
+from ..core.suggest.rules import DEFAULT_RULES, Rule, Suggestion, apply_rules
 from ..core.text import display_safe
 from .keymap import APP_KEYS, bindings
 from .widgets.article_list import FILTERS, ArticleTable
@@ -35,12 +37,20 @@ class AnnotatorApp(App[None]):
     TITLE = "tui-reader"
     BINDINGS = bindings(APP_KEYS)
 
-    def __init__(self, project: Project, annotator: str) -> None:
+    def __init__(self, project: Project, annotator: str, *, suggest: bool = True,
+                 rules: list[Rule] | None = None, reviewer: str | None = None) -> None:
+        """``reviewer``: review mode, labelling the gold layer from every annotator's spans."""
         super().__init__()
         self.project = project
-        self.session = AnnotationSession(project, annotator)
+        self.reviewer = reviewer
+        self.session = AnnotationSession(project, GOLD if reviewer else annotator)
         self.snap_words = True
-        self.show_others = False
+        self.show_others = reviewer is not None
+        self.suggest = suggest and reviewer is None
+        self.rules = list(DEFAULT_RULES) + list(rules or [])
+        if reviewer is not None:
+            self.session.proposal_source = f"review:{reviewer}"
+            self.sub_title = f"review by {reviewer}"
         # Actions whose save failed, oldest first: (do, after, verb), retried until they are on disk.
         self._pending: list[tuple[Callable[[], Change | None], Callable[[Change | None], None], str]] = []
         self._retry_timer = None
@@ -85,7 +95,14 @@ class AnnotatorApp(App[None]):
     def on_mount(self) -> None:
         self.query_one("#search", Input).display = False
         self.pane.set_labels(self.project.config.labels)
-        self.table.set_documents(self.project.documents())
+        self.pane.set_show_others(self.show_others)
+        if self.reviewer is not None:
+            queue = review_queue(self.project)
+            self.session.queue = [item.doc_id for item in queue]
+            by_id = {d.id: d for d in self.project.documents()}
+            self.table.set_documents([by_id[i] for i in self.session.queue])
+        else:
+            self.table.set_documents(self.project.documents())
         self._fit_to_width(self.size.width)
         first = self.session.first_unfinished() or self.session.neighbour(0)
         if first is None:
@@ -156,6 +173,7 @@ class AnnotatorApp(App[None]):
         if caret is None:  # the first character that is not whitespace, so `1` labels at once
             caret = len(text) - len(text.lstrip()) if text.strip() else 0
         self.pane.load(text, doc.styles, self.session.segments, caret)
+        self._load_proposals()
         self._show_spans()
         self.table.show_current(doc_id)
         self._update_header()
@@ -178,9 +196,32 @@ class AnnotatorApp(App[None]):
     def _set_header(self, text: Text) -> None:
         self.query_one("#article-header", Static).update(text)
 
+    def _load_proposals(self) -> None:
+        """Suggestions for the open article (rules, then the learned model), or in review mode
+        the other annotators' spans still to settle."""
+        session = self.session
+        if session.doc is None:
+            return
+        if self.reviewer is not None:
+            shard = self.project.read_document_file(session.doc.id)
+            names = annotators_of(shard)
+            proposals = [
+                Suggestion(c.start, c.end, c.label, f"by {', '.join(c.annotators)}",
+                           len(c.annotators) / max(len(names), 1))
+                for c in candidates_from(shard) if not c.decision
+            ]
+        elif self.suggest:
+            proposals = apply_rules(session.doc.text, session.segments, self.rules,
+                                    self.project.config.label_names)
+        else:
+            proposals = []
+        session.set_proposals(proposals)
+        self.pane.set_proposals(session.proposals)
+
     def _show_spans(self) -> None:
         session = self.session
         self.pane.set_spans(session.spans, session.others)
+        self.pane.set_proposals(session.proposals)
         self.panel.show_counts(session.label_counts())
         self.panel.show_spans(session.spans)
         self._show_details()
@@ -198,7 +239,9 @@ class AnnotatorApp(App[None]):
     def _show_details(self) -> None:
         caret = self.pane.caret
         others = [s for s in self.session.others if s.start <= caret < s.end]
-        self.panel.show_details(self.session.spans_at(caret), others if self.show_others else [])
+        self.panel.show_details(self.session.spans_at(caret), others if self.show_others else [],
+                                self.session.proposals_at(caret),
+                                "candidate" if self.reviewer else "suggestion")
 
     def on_reading_pane_caret_moved(self, event: ReadingPane.CaretMoved) -> None:
         self._show_details()
@@ -316,6 +359,55 @@ class AnnotatorApp(App[None]):
             self._update_header()
 
         self._save(lambda: self.session.label(name, start, end), after)
+
+    def action_accept(self) -> None:
+        proposals = self.session.proposals_at(self.pane.caret)
+        if not proposals:
+            self.bell()
+            self._flash("No suggestion at the caret (> and < jump to the next and previous).")
+            return
+        proposal = proposals[0]  # the shortest, where several cover the caret
+        self._save(lambda: self.session.accept(proposal), lambda change: self._show_spans())
+
+    def action_reject(self) -> None:
+        proposals = self.session.proposals_at(self.pane.caret)
+        if not proposals:
+            self.bell()
+            self._flash("No suggestion at the caret to reject.")
+            return
+        proposal = proposals[0]
+        self._save(lambda: self.session.reject(proposal, by=self.reviewer),
+                   lambda change: self._show_spans())
+
+    def action_accept_all(self, label: str | None = None) -> None:
+        """Accept every open suggestion of ``label`` (default: the label of the one at the caret)."""
+        if label is None:
+            here = self.session.proposals_at(self.pane.caret)
+            if not here:
+                self.bell()
+                self._flash("Put the caret on a suggestion first (or use the command palette).")
+                return
+            label = here[0].label
+        chosen = [p for p in self.session.proposals if p.label == label]
+
+        def accept_all() -> Change | None:
+            last = None
+            for proposal in chosen:
+                last = self.session.accept(proposal) or last
+            return last
+
+        self._save(accept_all, lambda change: self._show_spans())
+        self._flash(f"Accepted {len(chosen)} {label} suggestions (u undoes them one by one).")
+
+    def action_proposal(self, step: int) -> None:
+        caret = self.pane.caret
+        starts = [p.start for p in self.session.proposals]
+        targets = [s for s in starts if s > caret] if step > 0 else [s for s in starts if s < caret]
+        if not targets:
+            self._flash("No more suggestions that way.")
+            return
+        self.pane.clear_selection()
+        self.pane.move_caret(min(targets) if step > 0 else max(targets))
 
     def action_delete_span(self) -> None:
         spans = self.session.spans_at(self.pane.caret)

@@ -51,6 +51,11 @@ PANE_KEYS = (
 # Labelling, articles and the app: the whole screen.
 APP_KEYS = (
     Key("x", "delete_span", "delete your span at the caret (choose if several overlap)"),
+    Key("a,enter", "accept", "accept the suggestion at the caret (in review: the candidate)", "a enter"),
+    Key("r", "reject", "reject the suggestion at the caret: not suggested here again"),
+    Key("A", "accept_all", "accept every suggestion of that label in this article"),
+    Key("greater_than_sign", "proposal(1)", "next suggestion", ">"),
+    Key("less_than_sign", "proposal(-1)", "previous suggestion", "<"),
     Key("u", "undo", "undo (every change of this session)", footer="undo"),
     Key("ctrl+r,U", "redo", "redo", "ctrl+r U"),
     Key("W", "toggle_snap", "snap selections to whole words on/off"),
