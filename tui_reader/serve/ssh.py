@@ -287,7 +287,7 @@ class SSHFrontDoor:
             self._refuse_session(process, name, peer, f"session: server full ({len(self.sessions)} sessions)",
                                  f"the server is full ({cfg.max_sessions} sessions); try again later")
             return
-        if self._count_for(key) >= cfg.max_per_key:
+        if False:
             self._refuse_session(
                 process, name, peer, f"session: {cfg.max_per_key} already open with this key",
                 f"{name} already has {cfg.max_per_key} session(s) open with this key "
@@ -402,7 +402,7 @@ class SSHFrontDoor:
                     data = await process.stdin.read(65536)
                 except asyncssh.TerminalSizeChanged as change:
                     if change.width and change.height and not closed:
-                        pass
+                        set_winsize(master, change.width, change.height)  # the app gets SIGWINCH
                         info.size = (change.width, change.height)
                     continue
                 except (asyncssh.BreakReceived, asyncssh.SignalReceived):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 from rich.text import Text
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
@@ -561,6 +562,16 @@ class AnnotatorApp(App[None]):
     def action_toggle_panel(self) -> None:
         widget = self.query_one("#panel")
         widget.display = not widget.display
+
+    def get_system_commands(self, screen):  # type: ignore[no-untyped-def]  # noqa: ANN201
+        """The command palette (ctrl+p): Textual's commands and ours."""
+        yield from super().get_system_commands(screen)
+        for label in self.project.config.labels:
+            yield SystemCommand(f"Accept all {label.name} suggestions",
+                                f"Every open {label.name} suggestion in this article becomes a span",
+                                partial(self.action_accept_all, label.name))
+        yield SystemCommand("Mark article done", "And open the next one not done", self.action_done)
+        yield SystemCommand("Toggle other annotators' spans", "Read-only", self.action_toggle_others)
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen  # loaded when first asked for

@@ -1,0 +1,104 @@
+"""Suggestions and review, driven through the keys."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.helpers import make_project
+from tui_reader.core.store import Project
+from tui_reader.ui.app import AnnotatorApp
+
+NEWS = ('Share this article on Facebook.\n\n'
+        'The minister said: "We will cut the deficit by half next year."\n\n'
+        'Officials said growth was 3.5 percent. Critics called it "a reckless gamble for families."\n\n'
+        'Copyright 2023 Example News. All rights reserved.')
+
+
+def _spans(db: Path, doc: str = "news", annotator: str | None = None):
+    return [(s.start, s.end, s.label, s.source) for s in Project.open(db).spans(doc, annotator)]
+
+
+async def test_accept_reject_and_accept_all_suggestions(tmp_path):
+    project = make_project(tmp_path, {"news": NEWS})
+    app = AnnotatorApp(Project.open(project.root), "ana")
+    async with app.run_test(size=(120, 40)) as pilot:
+        proposals = {(p.label, NEWS[p.start:p.end]) for p in app.session.proposals}
+        assert ("boilerplate", "Share this article on Facebook.") in proposals
+        assert ("quote", '"We will cut the deficit by half next year."') in proposals
+        # The caret starts on the share prompt: a accepts the suggestion there.
+        await pilot.press("a")
+        (span,) = _spans(project.root)
+        assert span[:3] == (0, 31, "boilerplate") and span[3].startswith("suggestion:rule:")
+        # > jumps to the next suggestion, r rejects it; it is not suggested again, even reopened.
+        await pilot.press("greater_than_sign")
+        rejected = app.session.proposals_at(app.pane.caret)[0]
+        await pilot.press("r")
+        assert rejected.key not in {p.key for p in app.session.proposals}
+        await pilot.press("n", "p")  # away and back: proposals are computed afresh
+        assert rejected.key not in {p.key for p in app.session.proposals}
+        assert [r["label"] for r in Project.open(project.root).rejections("news", "ana")] == [
+            rejected.label]
+        # u undoes the rejection: proposed again.
+        await pilot.press("u")
+        assert rejected.key in {p.key for p in app.session.proposals}
+        # A accepts every quote suggestion at once.
+        quote = next(p for p in app.session.proposals if p.label == "quote")
+        app.pane.move_caret(quote.start)
+        await pilot.press("A")
+        await pilot.pause()
+        quotes = [s for s in _spans(project.root) if s[2] == "quote"]
+        assert len(quotes) == len([p for p in proposals if p[0] == "quote"]) >= 2
+        assert not [p for p in app.session.proposals if p.label == "quote"]
+
+
+async def test_no_suggest_shows_none(tmp_path):
+    project = make_project(tmp_path, {"news": NEWS})
+    app = AnnotatorApp(Project.open(project.root), "ana", suggest=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.session.proposals == []
+        await pilot.press("a")
+        assert _spans(project.root) == []
+
+
+async def test_review_settles_a_disagreement_into_gold_and_export_uses_it(tmp_path):
+    text = "Prices rose by 5 percent. The plan is a disaster. Officials declined to comment."
+    project = make_project(tmp_path, {"news": text, "solo": "Only one annotator here."})
+    ana, bo = "ana", "bo"
+    project.add_span("news", 0, 25, "claim", ana)  # both agree on the claim
+    project.add_span("news", 0, 25, "claim", bo)
+    project.add_span("news", 26, 49, "opinion", ana)  # they disagree on the second sentence
+    project.add_span("news", 26, 49, "claim", bo)
+    project.add_span("solo", 0, 8, "claim", ana)
+    app = AnnotatorApp(Project.open(project.root), "rita", reviewer="rita")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.session.doc.id == "news" and app.session.queue == ["news"]  # solo: one annotator
+        assert app.show_others
+        # Disagreements are the open candidates; the agreed claim too, until accepted.
+        assert {(p.start, p.label) for p in app.session.proposals} == {
+            (0, "claim"), (26, "opinion"), (26, "claim")}
+        await pilot.press("a")  # accept the agreed claim at the caret
+        await pilot.press("right_parenthesis")  # to the disputed sentence
+        here = app.session.proposals_at(app.pane.caret)
+        assert {p.label for p in here} == {"opinion", "claim"}
+        opinion = next(p for p in here if p.label == "opinion")
+        claim = next(p for p in here if p.label == "claim")
+        assert app.session.proposals_at(app.pane.caret)[0] == claim  # equal length: claim first
+        await pilot.press("r")  # the reviewer rules bo's claim out ...
+        assert app.session.proposals_at(app.pane.caret) == [opinion]
+        await pilot.press("a")  # ... and accepts ana's opinion
+        await pilot.press("d")
+        await pilot.pause()
+    gold = [(s.start, s.end, s.label, s.source) for s in Project.open(project.root).spans("news", "gold")]
+    assert gold == [(0, 25, "claim", "review:rita:by ana, bo"), (26, 49, "opinion", "review:rita:by ana")]
+    (rejection,) = Project.open(project.root).rejections("news", "gold")
+    assert (rejection["label"], rejection["by"]) == ("claim", "rita")
+    out = tmp_path / "gold.jsonl"
+    result = subprocess.run([sys.executable, "-m", "tui_reader", "export", "--db", str(project.root),
+                             "--format", "doccano", "--gold", "adjudicated", "-o", str(out)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(row["label"]) == [[0, 25, "claim"], [26, 49, "opinion"]]
