@@ -39,7 +39,8 @@ DEFAULT_CONFIG_TOML = """\
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Keys the reading pane uses for motions and commands; a label cannot take them.
-RESERVED_KEYS = frozenset("hjklwbvsxudnpqaryYNP?/(){}[]") | {"escape", "enter", "space"}
+# tests/ui/test_keymap.py checks that every key of ui/keymap.py is here.
+RESERVED_KEYS = frozenset("hjklwbvsxudnpqarefgiGWUSoA0$?/(){}[]<> ") | {"escape", "enter", "space", "tab"}
 
 
 @dataclass(frozen=True)

@@ -134,7 +134,7 @@ class _Connection(asyncssh.SSHServer):
             return False
         # asyncssh calls this for a key query and again, last, for the signed request that
         # succeeds: the key seen last before auth_completed is the one that proved itself.
-        self.candidate = (key.public_data, found)
+        self.candidate = (key.public_data, AuthorizedKey("bob", "", 0))
         return True
 
     def auth_completed(self) -> None:
@@ -287,7 +287,7 @@ class SSHFrontDoor:
             self._refuse_session(process, name, peer, f"session: server full ({len(self.sessions)} sessions)",
                                  f"the server is full ({cfg.max_sessions} sessions); try again later")
             return
-        if False:
+        if self._count_for(key) >= cfg.max_per_key:
             self._refuse_session(
                 process, name, peer, f"session: {cfg.max_per_key} already open with this key",
                 f"{name} already has {cfg.max_per_key} session(s) open with this key "

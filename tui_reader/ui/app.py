@@ -571,7 +571,13 @@ class AnnotatorApp(App[None]):
                                 f"Every open {label.name} suggestion in this article becomes a span",
                                 partial(self.action_accept_all, label.name))
         yield SystemCommand("Mark article done", "And open the next one not done", self.action_done)
+        yield SystemCommand("Statistics", "Labels, progress and agreement", self.action_stats)
         yield SystemCommand("Toggle other annotators' spans", "Read-only", self.action_toggle_others)
+
+    def action_stats(self) -> None:
+        from .screens.stats import StatsScreen
+
+        self.push_screen(StatsScreen(self.project))
 
     def action_help(self) -> None:
         from .screens.help import HelpScreen  # loaded when first asked for

@@ -70,6 +70,7 @@ APP_KEYS = (
     Key("tab", "app.focus_next", "next panel"),
     Key("left_square_bracket", "toggle_list", "show/hide the article list", "["),
     Key("right_square_bracket", "toggle_panel", "show/hide the label panel", "]"),
+    Key("i", "stats", "project statistics: labels, progress bars, agreement"),
     Key("question_mark", "help", "all keys", "?", footer="keys"),
     Key("q", "quit", "quit (everything is already saved)", footer="quit"),
 )

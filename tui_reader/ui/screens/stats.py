@@ -1,0 +1,89 @@
+"""``i``: the project at a glance: labels, each annotator's progress as bars, and agreement."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from ...core.agreement import compute_agreement, documents_for_agreement
+from ...core.stats import project_stats
+from ...core.store import Project
+from ...core.text import display_safe
+
+BAR = 30
+
+
+def bar(value: int, total: int, color: str) -> Text:
+    filled = round(BAR * value / total) if total else 0
+    text = Text("█" * filled, style=color)
+    text.append("░" * (BAR - filled), style="dim")
+    return text
+
+
+def num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+class StatsScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
+
+    def __init__(self, project: Project) -> None:
+        super().__init__()
+        self.project = project
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="stats-body"):
+            yield Static(Text("Counting…", style="dim"), id="stats")
+
+    def on_mount(self) -> None:
+        self.compute()
+
+    @work(thread=True)
+    def compute(self) -> None:
+        stats = project_stats(self.project)
+        report = compute_agreement(documents_for_agreement(self.project),
+                                   self.project.config.label_names)
+        self.app.call_from_thread(self.show, stats, report)
+
+    def show(self, stats: dict, report) -> None:  # noqa: ANN001
+        colors = {label.name: label.color for label in self.project.config.labels}
+        parts: list = [Text(f"{stats['documents']} documents · {stats['spans']} spans · "
+                            f"{len(stats['annotators'])} annotators  (esc closes)", style="bold")]
+        labels = Table.grid(padding=(0, 1))
+        top = max(stats["labels"].values(), default=0)
+        for name, count in stats["labels"].items():
+            labels.add_row(Text(display_safe(name), style="bold"), bar(count, top, colors.get(name, "")),
+                           Text(str(count)))
+        parts += [Text("\nSpans by label", style="underline"), labels]
+        people = Table.grid(padding=(0, 1))
+        for name, row in stats["status"].items():
+            people.add_row(Text(display_safe(name), style="bold"),
+                           bar(row["done"], stats["documents"], "green"),
+                           Text(f"{row['done']} done, {row['in progress']} in progress, "
+                                f"{row['skipped']} skipped; "
+                                f"{stats['time'][name]['seconds'] / 3600:.1f} h"))
+        parts += [Text("\nAnnotators: documents done", style="underline"), people]
+        pairs = [p for p in report.pairs if p.label is None]
+        if pairs:
+            table = Table(title="Agreement (all labels)", title_justify="left")
+            for column in ("annotators", "docs", "F1 exact", "F1 overlap", "kappa"):
+                table.add_column(column, justify="left" if column == "annotators" else "right")
+            for p in pairs:
+                table.add_row(Text(display_safe(f"{p.a} / {p.b}")), str(p.documents),
+                              num(p.exact_f1), num(p.overlap_f1), num(p.kappa))
+            alpha = " · ".join(f"{k or 'all'} {num(v)}" for k, v in report.alpha.items())
+            parts += [Text(""), table, Text(f"Krippendorff's alpha: {alpha}")]
+            worst = report.documents[:5]
+            if worst:
+                parts.append(Text("Least agreement: " + ", ".join(
+                    f"{display_safe(d.id)} ({num(d.exact_f1)})" for d in worst)))
+        else:
+            parts.append(Text("\nAgreement: needs two annotators on the same documents.", style="dim"))
+        self.query_one("#stats", Static).update(Group(*parts))
