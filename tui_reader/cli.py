@@ -177,8 +177,8 @@ def export_command(
         if fmt == "jsonl" and not (gold or split or min_agree):
             with _output(output) as out:
                 count = write_jsonl(export_records(project, flt), out)
-            click.echo(f"{count} documents written to {'stdout' if output == '-' else output}",
-                       err=True)
+            noun = "document" if count == 1 else "documents"
+            click.echo(f"{count} {noun} written to {'stdout' if output == '-' else output}", err=True)
             return
         if output == "-":
             raise ValueError(f"-o - writes native JSONL only; give a file or folder for {fmt}"

@@ -134,7 +134,7 @@ class _Connection(asyncssh.SSHServer):
             return False
         # asyncssh calls this for a key query and again, last, for the signed request that
         # succeeds: the key seen last before auth_completed is the one that proved itself.
-        self.candidate = (key.public_data, AuthorizedKey("bob", "", 0))
+        self.candidate = (key.public_data, found)
         return True
 
     def auth_completed(self) -> None:

@@ -30,7 +30,7 @@ TIME_FLUSH_SECONDS = 60.0
 IDLE_SECONDS = 300.0  # a gap longer than this between keys is not counted as active time
 clock = time.monotonic  # the clock active time is measured with (tests replace it)
 NARROW = 100  # below this many columns the label panel starts hidden
-VERY_NARROW = 70  # and below this, the article list too
+VERY_NARROW = 90  # and below this, the article list too: at 80x24 the text gets the width
 
 
 class AnnotatorApp(App[None]):
