@@ -185,11 +185,14 @@ def export_command(
                              + (" with --split" if split else ""))
         from .core.formats.export import export_dataset  # spaCy and friends load only here
 
-        report = export_dataset(
-            project, fmt, output, flt=flt, gold=gold, min_agree=min_agree, split=split,
-            seed=seed, strict=strict, lang=lang, overwrite=force,
-            agreement=agreement_summary(project),
-        )
+        options = dict(flt=flt, gold=gold, min_agree=min_agree, split=split, seed=seed,
+                       strict=strict, lang=lang, overwrite=force, agreement=agreement_summary(project))
+        if sys.stderr.isatty():
+            with click.progressbar(length=len(project.documents()), label=f"exporting {fmt}",
+                                   file=sys.stderr) as bar:
+                report = export_dataset(project, fmt, output, on_progress=bar.update, **options)
+        else:
+            report = export_dataset(project, fmt, output, **options)
     click.echo(display_safe(report.summary()), err=True)
 
 

@@ -23,6 +23,7 @@ import os
 import shutil
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,7 @@ def export_dataset(
     card: bool = True,
     extra: dict[str, Any] | None = None,
     agreement: str | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> ExportReport:
     """Export ``project`` as ``fmt`` (one of :data:`FORMAT_NAMES`) to ``target``.
 
@@ -184,6 +186,8 @@ def export_dataset(
         if not parts:
             writer_for(default_split)
         for doc in export_docs(project, flt, policy, skipped=report.skipped):
+            if on_progress is not None:
+                on_progress(1)
             name = assign_split(doc.id, parts, seed) if parts else default_split
             writer_for(name).write(doc)
             report.sources[_source_folder(doc)] += 1

@@ -170,7 +170,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
           confidence=0.9),
     # A dateline: "MEXICO CITY —", "WASHINGTON (Reuters) -".
     _rule("dateline", "boilerplate",
-          r"^[A-Z][A-Z.'’]+(?: [A-Z][A-Z.'’]+)*(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)*)?"
+          r"^[A-Z][A-Z.'’]{2,}(?: [A-Z][A-Z.'’]+)*(?:, [A-Z][\w.]*(?: [A-Z][\w.]*)*)?"
           r"(?: \([\w .]{1,30}\))? ?(?:[—–]|-(?= ))",
           scope="match", confidence=0.8, flags=re.MULTILINE),
     # An author's note: "Jane Doe reports on Mexico for Example News."
