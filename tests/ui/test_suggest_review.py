@@ -102,3 +102,38 @@ async def test_review_settles_a_disagreement_into_gold_and_export_uses_it(tmp_pa
     assert result.returncode == 0, result.stderr
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(row["label"]) == [[0, 25, "claim"], [26, 49, "opinion"]]
+
+
+async def test_the_learned_model_starts_after_enough_labels_and_suggests(tmp_path):
+    import pytest
+
+    from tui_reader.core.suggest import learned
+
+    if not learned.available():
+        pytest.skip("scikit-learn is not installed (the suggest extra)")
+    claims = [f"Exports rose by {n} percent in {2000 + n}." for n in range(12)]
+    noise = [f"Click here to share this story number {n}." for n in range(12)]
+    texts = {f"t{n}": f"{c}\n{b}" for n, (c, b) in enumerate(zip(claims, noise))}
+    texts["zz-new"] = "Imports rose by 7 percent in 2031.\nClick here to share this story now."
+    project = make_project(tmp_path, texts)
+    for n in range(12):
+        text = texts[f"t{n}"]
+        project.add_span(f"t{n}", 0, len(claims[n]), "claim", "ana")
+        project.add_span(f"t{n}", len(claims[n]) + 1, len(text), "boilerplate", "ana")
+        project.set_status(f"t{n}", "ana", "done")
+    (project.root / "config.toml").write_text(
+        (project.root / "config.toml").read_text().replace("model_threshold = 50", "model_threshold = 20"))
+    app = AnnotatorApp(Project.open(project.root), "ana", rules=[])
+    app.rules = []  # only the model: its suggestions must come from what ana labelled
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.session.doc.id == "zz-new"
+        for _ in range(50):
+            if app.model is not None:
+                break
+            await pilot.pause(0.1)
+        assert app.model is not None
+        by_label = {p.label: p for p in app.session.proposals}
+        assert by_label["claim"].source == "model:linear" and by_label["claim"].start == 0
+        assert "boilerplate" in by_label
+        await pilot.press("a")
+        assert Project.open(project.root).spans("zz-new")[0].source == "suggestion:model:linear"

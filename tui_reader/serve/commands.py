@@ -128,11 +128,11 @@ def serve_web_command(project: str | None, db: Path | None, host: str, port: int
         server = WebServer(root, host=host, port=port, annotator=annotator,
                            annotator_header=annotator_header, public_url=public_url)
         if not is_loopback(host):
-            who = (f"anyone who can send a {annotator_header} header" if annotator_header
-                   else f"anyone, as {annotator!r}")
+            who = (f"anyone who can reach it can label under any name they put in {annotator_header}"
+                   if annotator_header else f"anyone who can reach it can label as {annotator!r}")
             bar = "!" * 78
             click.echo(f"{bar}\nWARNING: serve-web is listening on {host}:{port}, not on 127.0.0.1.\n"
-                       f"It has no login of its own: {who} can open the app and label.\n"
+                       f"It has no login of its own: {who}.\n"
                        "Bind it to 127.0.0.1 and put an authenticating proxy in front "
                        f"(see the README).\n{bar}", err=True)
         server.serve()

@@ -18,7 +18,9 @@ sets it (and overwrites any value a browser sends) may reach the server.
 from __future__ import annotations
 
 import asyncio
+import errno
 import shlex
+import signal
 import time
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class WebServer(Server):
         self.apps_started = 0
         shown = shlex.join(app_argv(project_root, annotator or f"<{annotator_header}>"))
         super().__init__(shown, host=host, port=port, title="tui-reader", public_url=public_url)
+        self._default_url = f"http://{host}:{port}"
 
     # -------------------------------------------------------------------- identity
     def annotator_for(self, request: web.Request) -> str:
@@ -63,9 +66,7 @@ class WebServer(Server):
 
     # -------------------------------------------------------------------- handlers
     async def on_startup(self, app: web.Application) -> None:
-        who = (f"annotator from the {self.annotator_header} header" if self.annotator_header
-               else f"annotator {self.annotator!r}")
-        self.log(f"serving {self.project_root} on {self.public_url} ({who})")
+        """textual-serve prints a logo here; the log line comes once the port is bound."""
 
     async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]
         try:
@@ -121,11 +122,35 @@ class WebServer(Server):
         return websocket
 
     def serve(self, debug: bool = False) -> None:
+        """Listen until SIGINT or SIGTERM. A port that cannot be bound is a one-line ServeError."""
+        self.debug = debug
+        self.initialize_logging()
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        runner = web.AppRunner(await self._make_app(), handle_signals=False)
+        await runner.setup()
         try:
-            super().serve(debug=debug)
+            await web.TCPSite(runner, self.host, self.port).start()
         except OSError as err:
-            raise ServeError(f"cannot listen on {self.host}:{self.port}: "
-                             f"{err.strerror or err}") from None
+            await runner.cleanup()
+            reason = "address already in use" if err.errno == errno.EADDRINUSE else (
+                err.strerror or str(err))
+            raise ServeError(f"cannot listen on {self.host}:{self.port}: {reason}") from None
+        who = (f"annotator from the {self.annotator_header} header" if self.annotator_header
+               else f"annotator {self.annotator!r}")
+        self.log(f"serving {self.project_root} on http://{self.host}:{self.port} ({who}"
+                 + (f"; public URL {self.public_url}" if self.public_url != self._default_url else "")
+                 + ")")
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            self.log(f"shutting down ({self.sessions} sessions open)")
+            await runner.cleanup()
 
 
 def _to_int(value: str, default: int) -> int:

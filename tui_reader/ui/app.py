@@ -17,6 +17,7 @@ from ..core.review import GOLD, annotators_of, candidates_from, review_queue
 from ..core.session import AnnotationSession, Change
 from ..core.storage import StoreError
 from ..core.store import Project
+from ..core.suggest import learned
 from ..core.suggest.rules import DEFAULT_RULES, Rule, Suggestion, apply_rules
 from ..core.text import display_safe
 from .keymap import APP_KEYS, bindings
@@ -25,6 +26,7 @@ from .widgets.label_panel import LabelPanel
 from .widgets.reading_pane import ReadingPane
 
 RETRY_SECONDS = 2.0
+RETRAIN_EVERY = 10  # new labels between two trainings of the learned suggestions
 POLL_SECONDS = 3.0  # how often teammates' progress is picked up
 TIME_FLUSH_SECONDS = 60.0
 IDLE_SECONDS = 300.0  # a gap longer than this between keys is not counted as active time
@@ -49,6 +51,8 @@ class AnnotatorApp(App[None]):
         self.show_others = reviewer is not None
         self.suggest = suggest and reviewer is None
         self.rules = list(DEFAULT_RULES) + list(rules or [])
+        self.model = None  # the learned sentence model, once there are enough labels
+        self._labels_since_training = 0
         if reviewer is not None:
             self.session.proposal_source = f"review:{reviewer}"
             self.sub_title = f"review by {reviewer}"
@@ -115,6 +119,8 @@ class AnnotatorApp(App[None]):
         self._show_status()
         # After the first frame: scanning every article's file must not delay the first paint.
         self.call_after_refresh(self.load_progress)
+        if self.suggest:
+            self.call_after_refresh(self.train_model)
         self.set_interval(POLL_SECONDS, self.load_progress)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
@@ -156,6 +162,35 @@ class AnnotatorApp(App[None]):
         except (OSError, StoreError):
             return
         self._show_spans()
+
+    @work(thread=True, exclusive=True, group="model")
+    def train_model(self) -> None:
+        """(Re)train the learned suggestions off the UI thread, once there are enough labels."""
+        me = self.session.annotator
+        # Both checks here, off the UI thread: importing scikit-learn alone takes ~1 s.
+        if not learned.available():
+            return
+        if not learned.ready(self.project, me, self.project.config.model_threshold):
+            return
+        try:
+            model = learned.train(self.project, me)
+        except (learned.ModelUnavailable, ValueError):
+            return
+        self.call_from_thread(self._use_model, model)
+
+    def _use_model(self, model) -> None:  # noqa: ANN001
+        first = self.model is None
+        self.model = model
+        self._load_proposals()
+        if first:
+            self._flash("Learned suggestions are on: the model was trained on your labels.")
+
+    def _count_label(self) -> None:
+        """Retrain after every few new labels (in the background, never blocking a key)."""
+        self._labels_since_training += 1
+        if self.suggest and (self.model is None or self._labels_since_training >= RETRAIN_EVERY):
+            self._labels_since_training = 0
+            self.train_model()
 
     def _show_progress(self) -> None:
         done = sum(1 for p in self.table.progress.values() if p.status == "done")
@@ -212,8 +247,14 @@ class AnnotatorApp(App[None]):
                 for c in candidates_from(shard) if not c.decision
             ]
         elif self.suggest:
-            proposals = apply_rules(session.doc.text, session.segments, self.rules,
-                                    self.project.config.label_names)
+            labels = self.project.config.label_names
+            proposals = apply_rules(session.doc.text, session.segments, self.rules, labels)
+            if self.model is not None:
+                found = {p.key: p for p in proposals}
+                for p in learned.suggest(self.model, session.doc.text, session.segments, labels):
+                    if p.key not in found or found[p.key].confidence < p.confidence:
+                        found[p.key] = p
+                proposals = list(found.values())
         else:
             proposals = []
         session.set_proposals(proposals)
@@ -358,6 +399,7 @@ class AnnotatorApp(App[None]):
             self.pane.clear_selection()
             self._show_spans()
             self._update_header()
+            self._count_label()
 
         self._save(lambda: self.session.label(name, start, end), after)
 

@@ -60,14 +60,23 @@ def _quotation(o: str, c: str) -> str:
     """Opening mark, at least three words (so "scare quotes" stay out), closing mark; it may run
     over several sentences but never over a blank line. A straight ``"`` opens only after a space
     or an opening bracket and closes only before a non-word character, so the text between two
-    quotations is never taken for one. CJK quotations (no spaces) need two characters."""
+    quotations is never taken for one. CJK quotations (no spaces) need two characters.
+
+    A quotation opened right after a word (`called it a "cruel and unusual" plan`, `stressed that
+    "we ..."`) is built into its sentence: the reporting sentence is the span to suggest (the
+    ``integrated-quote`` and ``reported-speech`` rules), and a term in quotation marks without a
+    verb of saying (`labelled as "trafficking in persons"`) is no quote at all."""
     if o in "\u300c":
         return rf"{o}(?:(?!\n\s*\n)[^{c}]){{2,}}?{c}"
-    body = rf"(?:(?!\n\s*\n)[^{re.escape(c)}{re.escape(o) if o != c else ''}])"
-    words = rf"{body}*?\w{body}*?\s{body}*?\w{body}*?\s{body}*?\w{body}*?"
+    oc = re.escape(c) + (re.escape(o) if o != c else "")
+    body = rf"(?:(?!\n\s*\n)[^{oc}])"
+    # Three words before the closing mark; adjacent classes are disjoint, so this never
+    # backtracks, even on a long paragraph with no closing mark.
+    words = rf"(?=[^{oc}\s]*\s+[^{oc}\s]+\s+[^{oc}\s])"
+    free = r"(?<!\w )(?<!\w\xa0)"  # not right after a word
     if o == c:
-        return rf"(?<![\w.,;:!?]){re.escape(o)}(?=\S){words}(?<=\S){re.escape(c)}(?!\w)"
-    return rf"{re.escape(o)}{words}{re.escape(c)}"
+        return rf"{free}(?<![\w.,;:!?]){re.escape(o)}(?=\S){words}{body}+?(?<=\S){re.escape(c)}(?!\w)"
+    return rf"{free}{re.escape(o)}{words}{body}+?{re.escape(c)}"
 
 
 _QUOTATION = "|".join(_quotation(o, c) for o, c in _OPEN_CLOSE)
@@ -101,7 +110,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
           r"find us on|follow \w+( \w+)? on (twitter|x|facebook|instagram|telegram|linkedin|"
           r"threads|bluesky))\b"),
     _rule("social-link", "boilerplate",
-          r"^\s*\W{0,3}(facebook|twitter|x|instagram|telegram|whatsapp|linkedin|google plus|"
+          r"^[^\S\n]*\W{0,3}(facebook|twitter|x|instagram|telegram|whatsapp|linkedin|google plus|"
           r"email|print|reddit|pinterest|copy link)\W{0,3}$", scope="line", confidence=0.95),
     _rule("newsletter", "boilerplate",
           r"\b(newsletter|sign up (for|to)|subscribe (now|today|to)|to receive .{0,40}daily|"
@@ -134,39 +143,39 @@ DEFAULT_RULES: tuple[Rule, ...] = (
           r"related (articles|stories|coverage)\b|more from\b|recommended for you\b|"
           r"the trust project\b)"),
     _rule("related-prompt", "boilerplate",
-          r"^\s*(related|see also|read also|also read|read more|more on this|watch|listen)\s*:",
+          r"^[^\S\n]*(related|see also|read also|also read|read more|more on this|watch|listen)\s*:",
           scope="line", confidence=0.85),
     # The headline of a related article, on the line after "RELATED:".
     _rule("related-headline", "boilerplate",
           r"(?:(?<=related:\n)|(?<=see also:\n)|(?<=read also:\n)|(?<=read more:\n))[^\n]+",
           scope="line", confidence=0.8),
     _rule("short-nav-line", "boilerplate",
-          r"^\s*(•\s*)?(live|audio only|video|news|home|menu|search|sign in|log in|opinion|"
+          r"^[^\S\n]*(•\s*)?(live|audio only|video|news|home|menu|search|sign in|log in|opinion|"
           r"trending|close|back to top( button)?|(know|learn|read|see) more|"
-          r"skip to (main )?content)(\s*[>›|/].{0,40})?\s*$", scope="line", confidence=0.8),
+          r"skip to (main )?content)(\s*[>›|/].{0,40})?[^\S\n]*$", scope="line", confidence=0.8),
     _rule("taxonomy-line", "boilerplate",
-          r"^\s*(region|theme|topics?|tags?|section|categor(y|ies)|filed under|keywords)\s*:",
+          r"^[^\S\n]*(region|theme|topics?|tags?|section|categor(y|ies)|filed under|keywords)\s*:",
           scope="line", confidence=0.85),
     _rule("comments-section", "boilerplate",
-          r"^\s*(leave a (reply|comment)|comments?|\d+ comments?|post with no comments|"
+          r"^[^\S\n]*(leave a (reply|comment)|comments?|\d+ comments?|post with no comments|"
           r"no comments( yet)?|comment on\b.*)\W*$", scope="line", confidence=0.85),
     _rule("comment-form", "boilerplate",
           r"\b(your email address will not be published|required fields are marked)\b"),
     # A line of a few words after a bullet: a menu entry or a tag.
-    _rule("short-bullet", "boilerplate", r"^\s*[•·]\s*[\w&'’-]+(?: [\w&'’-]+){0,3}\s*$",
+    _rule("short-bullet", "boilerplate", r"^[^\S\n]*[•·]\s*[\w&'’-]+(?: [\w&'’-]+){0,3}[^\S\n]*$",
           scope="line", confidence=0.6),
-    _rule("counter-line", "boilerplate", r"^\s*\d{1,5}\s*$", scope="line", confidence=0.6),
+    _rule("counter-line", "boilerplate", r"^[^\S\n]*\d{1,5}[^\S\n]*$", scope="line", confidence=0.6),
     _rule("byline", "boilerplate",
-          r"^\s*(by|articles? by|written by|author)\s*:?\s+[^\n.!?]{2,60}$", scope="line",
+          r"^[^\S\n]*(by|articles? by|written by|author)\s*:?\s+[^\n.!?]{2,60}$", scope="line",
           confidence=0.8),
     _rule("byline-date", "boilerplate",
-          r"^\s*(published|updated|posted)\b.{0,40}\d{4}\s*$", scope="line", confidence=0.8),
+          r"^[^\S\n]*(published|updated|posted)\b.{0,40}\d{4}[^\S\n]*$", scope="line", confidence=0.8),
     # A short line that ends in a date ("Global Research, February 15, 2023").
     _rule("date-line", "boilerplate",
-          rf"^[^\n.!?]{{0,40}}\b(\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})\s*$",
+          rf"^[^\n.!?]{{0,40}}\b(\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+\d{{1,2}},?\s+\d{{4}})[^\S\n]*$",
           scope="line", confidence=0.8),
     # The signature line of an embedded post: "— Name (@handle) February 11, 2023".
-    _rule("embed-signature", "boilerplate", r"^\s*[—–]\s*[^\n]{0,80}\(@\w+\)", scope="line",
+    _rule("embed-signature", "boilerplate", r"^[^\S\n]*[—–]\s*[^\n]{0,80}\(@\w+\)", scope="line",
           confidence=0.9),
     # A dateline: "MEXICO CITY —", "WASHINGTON (Reuters) -".
     _rule("dateline", "boilerplate",
@@ -265,7 +274,7 @@ def apply_rules(text: str, segments: Segments, rules: Sequence[Rule],
         for match in regex.finditer(text):
             if match.end() == match.start():
                 continue
-            # A match may start with whitespace (``^\s*`` reaching back over a blank line): the
+            # A match may start with whitespace (``\\s*`` reaching back over a blank line): the
             # line or sentence it points at is the one of its first visible character.
             at = match.start()
             while at < match.end() - 1 and text[at].isspace():
