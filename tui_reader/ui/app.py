@@ -188,7 +188,8 @@ class AnnotatorApp(App[None]):
     def _count_label(self) -> None:
         """Retrain after every few new labels (in the background, never blocking a key)."""
         self._labels_since_training += 1
-        if self.suggest and (self.model is None or self._labels_since_training >= RETRAIN_EVERY):
+        # Checking whether there are enough labels reads the whole project: not on every key.
+        if self.suggest and self._labels_since_training >= RETRAIN_EVERY:
             self._labels_since_training = 0
             self.train_model()
 
