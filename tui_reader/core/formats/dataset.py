@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..store import Project
-from .jsonl import ExportFilter
+from .jsonl import ExportFilter, document_statuses, span_record
 
 GOLD = "gold"  # the reserved annotator name of adjudicated spans
 POLICY_CHOICES = "--gold annotator:NAME, --gold union, --gold majority [--min-agree K], --gold adjudicated"
@@ -185,7 +185,7 @@ def export_docs(
             f"--gold {gold.name}"
         )
     for info, shard in project.iter_documents():
-        if flt.status is not None and flt.status not in _statuses(shard, flt.annotator):
+        if flt.status is not None and flt.status not in document_statuses(shard, flt.annotator):
             continue
         status_rows = [
             r for r in shard.get("status", {}).values()
@@ -214,7 +214,7 @@ def export_docs(
         doc = ExportDoc(
             id=info.id, text=text_row["text"], sha256=text_row["sha256"],
             meta={**info.meta, "title": info.title, "source": info.source},
-            spans=[_span_out(r) for r in rows], done_by=done_by,
+            spans=[span_record(r) for r in rows], done_by=done_by,
             annotators=tuple(sorted({r["annotator"] for r in rows} | set(done_by))),
             stamps=stamps,
         )
@@ -236,25 +236,6 @@ def _left_out_reason(gold: GoldPolicy | None) -> str:
     if gold.kind == "majority":
         return "documents with too few annotators for a majority left out"
     return "documents without annotators left out"
-
-
-def _statuses(shard: dict[str, Any], annotator: str | None) -> set[str]:
-    """The statuses the app shows for a document, as ``formats.jsonl`` reads them: per annotator
-    the status they set, else "in progress" with spans, else "new"; nobody at all: "new"."""
-    explicit = {r["annotator"]: r["status"] for r in shard.get("status", {}).values()}
-    labelled = {r["annotator"] for r in shard.get("spans", {}).values()}
-    names = {annotator} if annotator is not None else explicit.keys() | labelled
-    if not names:
-        return {"new"}
-    return {explicit.get(n) or ("in progress" if n in labelled else "new") for n in names}
-
-
-def _span_out(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: row[k] for k in ("start", "end", "label", "text", "annotator")}
-    for optional in ("note", "source"):
-        if row.get(optional):
-            out[optional] = row[optional]
-    return out
 
 
 # ------------------------------------------------------------------------------ splits

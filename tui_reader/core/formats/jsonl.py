@@ -49,7 +49,7 @@ def export_records(project: Project, flt: ExportFilter) -> Iterator[dict[str, An
             r for r in shard.get("status", {}).values()
             if flt.annotator is None or r["annotator"] == flt.annotator
         ]
-        if flt.status is not None and flt.status not in _statuses(shard, flt.annotator):
+        if flt.status is not None and flt.status not in document_statuses(shard, flt.annotator):
             continue
         spans = [
             r for r in shard.get("spans", {}).values()
@@ -67,13 +67,13 @@ def export_records(project: Project, flt: ExportFilter) -> Iterator[dict[str, An
             "id": info.id,
             "text": text_row["text"],
             "text_sha256": text_row["sha256"],
-            "spans": [_span_out(r) for r in spans],
+            "spans": [span_record(r) for r in spans],
             "meta": {**info.meta, "title": info.title, "source": info.source},
             "done_by": done_by,
         }
 
 
-def _statuses(shard: dict[str, Any], annotator: str | None) -> set[str]:
+def document_statuses(shard: dict[str, Any], annotator: str | None) -> set[str]:
     """The statuses the app shows for a document: one per annotator (or ``annotator`` only).
 
     As in ``Project.progress``: a status someone set, else "in progress" when they have spans, else
@@ -84,10 +84,12 @@ def _statuses(shard: dict[str, Any], annotator: str | None) -> set[str]:
     names = {annotator} if annotator is not None else explicit.keys() | labelled
     if not names:
         return {"new"}
-    return {explicit.get(n) or ("in progress" if n in labelled else "new") for n in names}
+    # A stored "new" (an undone "done") does not hide spans: as in Project.progress.
+    return {(explicit.get(n) if explicit.get(n) not in (None, "new") else None)
+            or ("in progress" if n in labelled else "new") for n in names}
 
 
-def _span_out(row: dict[str, Any]) -> dict[str, Any]:
+def span_record(row: dict[str, Any]) -> dict[str, Any]:
     out = {k: row[k] for k in ("start", "end", "label", "text", "annotator")}
     for optional in ("note", "source"):
         if row.get(optional):
