@@ -9,17 +9,14 @@ from __future__ import annotations
 import bisect
 
 from rich.segment import Segment
-from rich.style import Style
-from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...core.model import DocProgress, DocumentInfo
 from ...core.text import display_safe
 from ..wrap import cells
+from .cursor_list import CursorList
 
 STATUS_GLYPHS = {"new": "·", "in progress": "◐", "done": "✓", "skipped": "↷"}
 FILTERS = ("all", "new", "in progress", "done", "skipped")
@@ -39,12 +36,7 @@ def _fit(text: str, width: int) -> str:
     return "".join(out) + "…" + " " * (width - 1 - used)
 
 
-class ArticleTable(ScrollView, can_focus=True):
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("enter", "choose", "Open", show=False),
-    ]
+class ArticleTable(CursorList):
     COMPONENT_CLASSES = {
         "article-table--cursor",
         "article-table--current",
@@ -62,7 +54,6 @@ class ArticleTable(ScrollView, can_focus=True):
         self.docs: list[DocumentInfo] = []
         self.progress: dict[str, DocProgress] = {}
         self.shown_rows: list[int] = []  # indexes into docs that pass the filter
-        self.cursor = 0
         self.current_id: str | None = None
         self.status_filter = "all"
         self.matches: set[str] | None = None  # ids matching the search, None = no search
@@ -141,37 +132,14 @@ class ArticleTable(ScrollView, can_focus=True):
             segments.append(Segment(source, dim))
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
 
-    def action_cursor(self, step: int) -> None:
-        if not self.shown_rows:
-            return
-        self.cursor = max(0, min(self.cursor + step, len(self.shown_rows) - 1))
-        top, height = round(self.scroll_offset.y), self.size.height
-        if not top <= self.cursor < top + height:
-            self.scroll_to(y=max(0, self.cursor - height + 1) if step > 0 else self.cursor,
-                           animate=False, immediate=True)
-        self.refresh()
+    def row_count(self) -> int:
+        return len(self.shown_rows)
 
-    def action_choose(self) -> None:
-        if self.shown_rows:
-            self.post_message(self.Chosen(self.docs[self.shown_rows[self.cursor]].id))
-
-    def on_click(self, event: events.Click) -> None:
-        n = event.y + round(self.scroll_offset.y)
-        if 0 <= n < len(self.shown_rows):
-            self.cursor = n
-            self.action_choose()
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
+    def choose(self, row: int) -> None:
+        self.post_message(self.Chosen(self.docs[self.shown_rows[row]].id))
 
     def overall(self, annotator_done: int) -> str:
         total = len(self.docs)
         pct = 100 * annotator_done // total if total else 0
         return f"{annotator_done}/{total} done ({pct}%)"
 
-
-def progress_style(status: str) -> Style:
-    return Style(dim=status in ("done", "skipped"))

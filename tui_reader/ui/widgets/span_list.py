@@ -5,24 +5,17 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
-from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...core.model import Span
 from ...core.text import display_safe
 from ..wrap import cells
+from .cursor_list import CursorList
 
 
-class SpanList(ScrollView, can_focus=True):
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("enter", "choose", "Go to span", show=False),
-    ]
+class SpanList(CursorList):
     COMPONENT_CLASSES = {"span-list--cursor"}
 
     class Chosen(Message):
@@ -34,7 +27,6 @@ class SpanList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.spans: list[Span] = []
         self.label_colors: dict[str, str] = {}
-        self.cursor = 0
 
     def set_spans(self, spans: list[Span]) -> None:
         self.spans = list(spans)
@@ -70,30 +62,8 @@ class SpanList(ScrollView, can_focus=True):
         ]
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
 
-    def action_cursor(self, step: int) -> None:
-        if not self.spans:
-            return
-        self.cursor = max(0, min(self.cursor + step, len(self.spans) - 1))
-        self.scroll_to_region_of_cursor()
-        self.refresh()
+    def row_count(self) -> int:
+        return len(self.spans)
 
-    def scroll_to_region_of_cursor(self) -> None:
-        top, height = round(self.scroll_offset.y), self.size.height
-        if not top <= self.cursor < top + height:
-            self.scroll_to(y=max(0, self.cursor - height // 2), animate=False, immediate=True)
-
-    def action_choose(self) -> None:
-        if self.spans:
-            self.post_message(self.Chosen(self.spans[self.cursor].id))
-
-    def on_click(self, event: events.Click) -> None:
-        n = event.y + round(self.scroll_offset.y)
-        if 0 <= n < len(self.spans):
-            self.cursor = n
-            self.action_choose()
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()
+    def choose(self, row: int) -> None:
+        self.post_message(self.Chosen(self.spans[row].id))
