@@ -364,3 +364,12 @@ async def test_idle_timeout_closes_the_session_with_a_message(project_root, keys
         assert not door.door.sessions
     finally:
         await door.door.close()
+
+
+def test_the_command_line_does_not_load_the_servers_until_asked():
+    code = ("import sys, tui_reader.cli; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('asyncssh', 'textual_serve', "
+            "'aiohttp')))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

@@ -36,10 +36,16 @@ on the window and are left out):
   text being labelled); wrong suggestions on text the annotator leaves unlabelled are left alone,
   since a suggestion is not a label and is not exported. Policy ``"all"``: every wrong suggestion
   is cleared, in document order.
-* ``jump=True`` adds a hypothetical key that moves the caret to the start of the next pending
-  suggestion (one press), to show what such a key would save.
+* ``a`` and ``r`` act on the shortest open suggestion at the caret, and on the first by label of
+  several with one extent: the caret is put where the intended one is the shortest, and several
+  suggestions of one extent are settled in label order.
+* While suggestions are open, ``>`` and ``<`` (the app's next / previous suggestion: the caret to
+  the start of the nearest one after / before it) are motions too; ``jump=False`` leaves them out.
+  ``A`` (accept every suggestion of a label) is not used.
 
-The key counts are per labelled (gold) span.
+The key counts are per labelled (gold) span. :attr:`KeyCount.trace` holds the keys in order;
+``tests/unit/test_suggest_evaluate.py`` presses them in the real app and gets the gold spans.
+A model retrained while the annotator works (the app does, every few labels) is not simulated.
 """
 
 from __future__ import annotations
@@ -60,12 +66,16 @@ __all__ = [
     "KeyCount",
     "LabelScore",
     "Motions",
+    "as_predictions",
     "count_keys",
+    "gold_predictions",
     "load_gold",
+    "merge_by_key",
     "model_predictions",
     "overlaps_enough",
     "rule_predictions",
     "score",
+    "sentence_examples",
 ]
 
 SpanT = tuple[int, int, str]
@@ -206,14 +216,15 @@ def model_predictions(docs: Sequence[GoldDocument], labels: Iterable[str] | None
     return out
 
 
-def merge_suggestions(*groups: Iterable[Suggestion]) -> list[Suggestion]:
-    """One suggestion per extent: the most confident of those with the same start and end."""
-    best: dict[tuple[int, int], Suggestion] = {}
+def merge_by_key(*groups: Iterable[Suggestion]) -> list[Suggestion]:
+    """One suggestion per (start, end, label), the most confident: how the app adds the model's
+    suggestions to the rules' (:func:`~tui_reader.core.suggest.learned.merge` is the other way)."""
+    best: dict[tuple[int, int, str], Suggestion] = {}
     for group in groups:
         for s in group:
-            old = best.get((s.start, s.end))
+            old = best.get(s.key)
             if old is None or s.confidence > old.confidence:
-                best[(s.start, s.end)] = s
+                best[s.key] = s
     return sorted(best.values(), key=lambda s: (s.start, s.end, s.label))
 
 
@@ -234,8 +245,7 @@ class Motions:
     def __init__(self, text: str, segments: Segments | None = None) -> None:
         self.text = text
         self.segments = seg = segments or Segments(text)
-        n = len(text)
-        self.last = last = max(n - 1, 0)
+        self.last = last = max(len(text) - 1, 0)
 
         def clamp(x: int) -> int:
             return max(0, min(x, last))
@@ -263,36 +273,40 @@ class Motions:
                         for key, unit in (("w", "word"), (")", "sentence"), ("}", "paragraph"))}
         self.sentence_of = [seg.sentence_at(i) for i in offsets]
 
-    def neighbours(self, caret: int, anchor: int | None = None) -> Iterable[int]:
-        """Where one motion key takes the caret (in a selection from ``anchor`` if given)."""
+    def neighbours(self, caret: int, anchor: int | None = None) -> Iterable[tuple[str, int]]:
+        """(key, where it takes the caret) for each motion key (in a selection from ``anchor``)."""
         for key in self.NORMAL:
             if anchor is not None and caret >= anchor and key in self.forward:
-                yield self.forward[key][caret]
+                yield key, self.forward[key][caret]
             else:
-                yield self.normal[key][caret]
+                yield key, self.normal[key][caret]
 
-    def distances(self, start: int, goal: Callable[[int], bool], anchor: int | None = None,
-                  extra: Callable[[int], int | None] | None = None) -> tuple[int, int] | None:
-        """Fewest presses from ``start`` to an offset where ``goal`` holds: (presses, offset).
-        ``extra`` is one more key (the hypothetical next-suggestion jump)."""
+    def path(self, start: int, goal: Callable[[int], bool], anchor: int | None = None,
+             extra: Callable[[int], Iterable[tuple[str, int]]] | None = None
+             ) -> tuple[list[str], int] | None:
+        """The fewest keys that take the caret from ``start`` to an offset where ``goal`` holds,
+        and that offset (breadth-first search). ``extra`` gives more (key, target) pairs from an
+        offset (``>`` and ``<``). None if no offset can be reached."""
         if goal(start):
-            return 0, start
-        seen = {start}
-        queue = deque([(start, 0)])
+            return [], start
+        parent: dict[int, tuple[int, str]] = {start: (-1, "")}
+        queue = deque([start])
         while queue:
-            pos, dist = queue.popleft()
-            nexts = list(self.neighbours(pos, anchor))
+            pos = queue.popleft()
+            moves = list(self.neighbours(pos, anchor))
             if extra is not None:
-                jump = extra(pos)
-                if jump is not None:
-                    nexts.append(jump)
-            for nxt in nexts:
-                if nxt in seen:
+                moves.extend(extra(pos))
+            for key, nxt in moves:
+                if nxt in parent:
                     continue
+                parent[nxt] = (pos, key)
                 if goal(nxt):
-                    return dist + 1, nxt
-                seen.add(nxt)
-                queue.append((nxt, dist + 1))
+                    end, keys = nxt, []
+                    while nxt != start:
+                        nxt, key = parent[nxt]
+                        keys.append(key)
+                    return keys[::-1], end
+                queue.append(nxt)
         return None
 
     def selection(self, anchor: int, caret: int) -> tuple[int, int] | None:
@@ -305,12 +319,14 @@ class Motions:
 class KeyCount:
     spans: int = 0
     keys: int = 0
-    by_kind: Counter[str] = field(default_factory=Counter)  # moves, label, v, s, accept, reject
+    by_kind: Counter[str] = field(default_factory=Counter)  # moves, label, select, accept, reject
+    trace: list[str] = field(default_factory=list)  # every key, in order ("1".."4" for labels)
 
     def add(self, other: KeyCount) -> None:
         self.spans += other.spans
         self.keys += other.keys
         self.by_kind.update(other.by_kind)
+        self.trace.extend(other.trace)
 
     @property
     def per_span(self) -> float:
@@ -318,95 +334,106 @@ class KeyCount:
 
 
 def count_keys(text: str, gold: Sequence[SpanT], suggestions: Sequence[Suggestion] = (),
-               policy: str = "overlap", jump: bool = False, motions: Motions | None = None
-               ) -> KeyCount:
-    """Keys an annotator presses to label exactly ``gold`` in ``text`` (see the module docstring)."""
+               policy: str = "overlap", jump: bool = True, motions: Motions | None = None,
+               label_keys: dict[str, str] | None = None) -> KeyCount:
+    """Keys an annotator presses to label exactly ``gold`` in ``text`` (see the module
+    docstring). ``label_keys`` maps labels to their keys in the trace (default: the four default
+    labels' ``1``-``4``)."""
     if policy not in ("overlap", "all"):
         raise ValueError(f"policy must be 'overlap' or 'all', not {policy!r}")
+    keys_of = label_keys or {"claim": "1", "quote": "2", "opinion": "3", "boilerplate": "4"}
     m = motions or Motions(text)
     tally = KeyCount(spans=len(gold))
     gold_keys = {(s, e, label) for s, e, label in gold}
+    # Wrong suggestions with a gold span's very extent are settled with that span (below).
+    gold_extents = {(s, e) for s, e, _ in gold}
     pending = sorted({(s.start, s.end, s.label) for s in suggestions})
     caret = 0
 
-    def press(kind: str, n: int = 1) -> None:
-        tally.keys += n
-        tally.by_kind[kind] += n
+    def press(kind: str, keys: Sequence[str]) -> None:
+        tally.keys += len(keys)
+        tally.by_kind[kind] += len(keys)
+        tally.trace.extend(keys)
 
-    def jump_target(pos: int) -> int | None:
+    def jumps(pos: int) -> list[tuple[str, int]]:  # the app's > and <
         later = [s for s, _, _ in pending if s > pos]
-        return min(later) if later else None
+        earlier = [s for s, _, _ in pending if s < pos]
+        return ([(">", min(later))] if later else []) + ([("<", max(earlier))] if earlier else [])
 
-    extra = jump_target if jump else None
+    extra = jumps if jump else None
 
     def inside(item: SpanT) -> Callable[[int], bool]:
         start, end, _ = item
-        # The caret must be in the item and in no shorter pending suggestion (the app acts on the
-        # innermost suggestion at the caret).
+        # a and r act on the shortest open suggestion at the caret.
         shorter = [(s, e) for s, e, _ in pending if e - s < end - start and s < end and e > start]
         return lambda p: start <= p < end and not any(s <= p < e for s, e in shorter)
 
-    def visit(item: SpanT, key: str) -> None:
+    def visit(item: SpanT, kind: str, key: str) -> None:
         nonlocal caret
-        found = m.distances(caret, inside(item), extra=extra)
+        found = m.path(caret, inside(item), extra=extra)
         assert found is not None, item
         press("moves", found[0])
         caret = found[1]
-        press(key)
+        press(kind, [key])
         pending.remove(item)
 
-    def label_by_hand(start: int, end: int) -> None:
+    def label_by_hand(start: int, end: int, label: str) -> None:
         nonlocal caret
+        key = keys_of.get(label, label)
         if m.segments.sentence_at(start) == (start, end):  # the sentence at the caret
-            found = m.distances(caret, lambda p: m.sentence_of[p] == (start, end))
+            found = m.path(caret, lambda p: m.sentence_of[p] == (start, end), extra=extra)
             assert found is not None
             press("moves", found[0])
             caret = found[1]
-            press("label")
+            press("label", [key])
             return
-        best: tuple[int, int] | None = None  # (keys, final caret)
-        # v: anchor anywhere the selection would start at `start`.
+        options: list[tuple[list[str], str, list[str], int]] = []  # moves, v/s, extension, caret
+        # v: from an anchor where the selection starts at `start` (snapped to words).
         lo = start
         while lo > 0 and text[lo - 1].isspace():
             lo -= 1
         word = m.segments.word_at(start)
         hi = word[1] if word is not None and word[0] == start else start + 1
-        anchors = [a for a in range(max(lo, 0), min(hi, m.last + 1))
-                   if (sel := m.selection(a, a)) is not None and sel[0] == start]
-        reach = {a: m.distances(caret, lambda p, a=a: p == a) for a in anchors}
-        for anchor, got in reach.items():
-            if got is None:
+        for anchor in range(lo, min(hi, m.last + 1)):
+            sel = m.selection(anchor, anchor)
+            if sel is None or sel[0] != start:
                 continue
-            ext = m.distances(anchor, lambda p, a=anchor: p >= a and m.selection(a, p) == (start, end),
-                              anchor=anchor)
-            if ext is not None and (best is None or got[0] + 1 + ext[0] < best[0]):
-                best = (got[0] + 1 + ext[0], ext[1])
+            got = m.path(caret, lambda p, a=anchor: p == a, extra=extra)
+            ext = m.path(anchor, lambda p, a=anchor: p >= a and m.selection(a, p) == (start, end),
+                         anchor=anchor)
+            if got is not None and ext is not None:
+                options.append((got[0], "v", ext[0], ext[1]))
         # s: select the sentence that starts at `start`, then extend.
         sentence = m.segments.sentence_at(start)
         if sentence is not None and sentence[0] == start:
-            got = m.distances(caret, lambda p: m.sentence_of[p] == sentence)
+            got = m.path(caret, lambda p: m.sentence_of[p] == sentence, extra=extra)
             tail = m.segments.prev_grapheme(sentence[1])
-            ext = m.distances(tail, lambda p: m.selection(start, p) == (start, end), anchor=start)
-            if got is not None and ext is not None and (best is None or got[0] + 1 + ext[0] < best[0]):
-                best = (got[0] + 1 + ext[0], ext[1])
-        assert best is not None, (start, end)
-        press("moves", best[0] - 1)
-        press("select")
-        caret = best[1]
-        press("label")
+            ext = m.path(tail, lambda p: m.selection(start, p) == (start, end), anchor=start)
+            if got is not None and ext is not None:
+                options.append((got[0], "s", ext[0], ext[1]))
+        assert options, (start, end)
+        moves, select, extension, caret = min(options, key=lambda o: len(o[0]) + len(o[2]))
+        press("moves", moves)
+        press("select", [select])
+        press("moves", extension)
+        press("label", [key])
 
     events: list[tuple[int, int, int, SpanT]] = [(s, e, 1, (s, e, label)) for s, e, label in gold]
     if policy == "all":
-        events += [(item[0], item[1], 0, item) for item in pending if item not in gold_keys]
+        events += [(item[0], item[1], 0, item) for item in pending
+                   if item not in gold_keys and item[:2] not in gold_extents]
     for start, end, is_gold, item in sorted(events):
         if not is_gold:
             if item in pending:
-                visit(item, "reject")
+                visit(item, "reject", "r")
             continue
-        for wrong in [p for p in pending if p not in gold_keys and p[0] < end and p[1] > start]:
-            visit(wrong, "reject")
-        if item in pending:
-            visit(item, "accept")
-        else:
-            label_by_hand(start, end)
+        for wrong in [p for p in pending if p not in gold_keys and p[0] < end and p[1] > start
+                      and p[:2] not in gold_extents]:
+            visit(wrong, "reject", "r")
+        suggested = item in pending
+        # Suggestions of this very extent: a and r act on the first by label, so in that order.
+        for other in [p for p in pending if p[:2] == (start, end) and (p == item or p not in gold_keys)]:
+            visit(other, "accept" if other == item else "reject", "a" if other == item else "r")
+        if not suggested:
+            label_by_hand(start, end, item[2])
     return tally

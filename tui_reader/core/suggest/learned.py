@@ -22,6 +22,10 @@ without it and raises :class:`ModelUnavailable` only when a model is fitted.
   document done, or when it ends before the start of the annotator's last span in the document
   (the annotator read past it and chose not to label it). Sentences after the last span of a
   document not yet done are left out: nobody has read them yet.
+
+API: :func:`ready` (enough labels yet?), :func:`train` (fit on a project, any thread),
+:func:`suggest` (one model's suggestions for one text), :func:`merge` (rules' and model's
+suggestions together); :func:`training_examples` and :class:`SentenceModel` underneath.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ __all__ = [
     "ModelUnavailable",
     "SentenceModel",
     "available",
+    "merge",
     "ready",
     "sentence_labels",
     "suggest",
@@ -231,3 +236,16 @@ def suggest(model: SentenceModel, text: str, segments: Segments, labels: Iterabl
             continue
         out.append(Suggestion(start, end, label, SOURCE, round(probability, 4)))
     return out
+
+
+def merge(rule_suggestions: Iterable[Suggestion], model_suggestions: Iterable[Suggestion]
+          ) -> list[Suggestion]:
+    """The rules' suggestions, plus the model's on text no rule suggestion overlaps.
+
+    Rules are precise where they fire (boilerplate, quotation marks) and the model is a guess
+    over whole sentences, so a model suggestion on a sentence a rule already speaks for is mostly
+    one more wrong suggestion to reject (bench/bench_suggest.py measures both ways)."""
+    rules = sorted(rule_suggestions, key=lambda s: (s.start, s.end, s.label))
+    spans = [(s.start, s.end) for s in rules]
+    extra = [p for p in model_suggestions if not any(a < p.end and p.start < b for a, b in spans)]
+    return sorted([*rules, *extra], key=lambda s: (s.start, s.end, s.label))

@@ -57,9 +57,11 @@ _OPEN_CLOSE = [("\u201c", "\u201d"), ('"', '"'), ("\u00ab", "\u00bb"), ("\u201e"
 
 
 def _quotation(o: str, c: str) -> str:
-    """Opening mark, at least three words (so "scare quotes" stay out), closing mark; it may run
-    over several sentences but never over a blank line. A straight ``"`` opens only after a space
-    or an opening bracket and closes only before a non-word character, so the text between two
+    """Opening mark, at least three words (so "scare quotes" stay out), closing mark, at most
+    1,500 characters apart; it may run over several sentences and over blank lines (text copied
+    from web pages often breaks a sentence around each link), but never over another opening mark.
+    A straight ``"`` opens only after a space or an opening bracket and before a non-space, and
+    closes only after a non-space and before a non-word character, so the text between two
     quotations is never taken for one. CJK quotations (no spaces) need two characters.
 
     A quotation opened right after a word (`called it a "cruel and unusual" plan`, `stressed that
@@ -67,23 +69,23 @@ def _quotation(o: str, c: str) -> str:
     ``integrated-quote`` and ``reported-speech`` rules), and a term in quotation marks without a
     verb of saying (`labelled as "trafficking in persons"`) is no quote at all."""
     if o in "\u300c":
-        return rf"{o}(?:(?!\n\s*\n)[^{c}]){{2,}}?{c}"
+        return rf"{o}[^{c}]{{2,1500}}?{c}"
     oc = re.escape(c) + (re.escape(o) if o != c else "")
-    body = rf"(?:(?!\n\s*\n)[^{oc}])"
+    body = rf"[^{oc}]{{1,1500}}?"
     # Three words before the closing mark; adjacent classes are disjoint, so this never
     # backtracks, even on a long paragraph with no closing mark.
     words = rf"(?=[^{oc}\s]*\s+[^{oc}\s]+\s+[^{oc}\s])"
     free = r"(?<!\w )(?<!\w\xa0)"  # not right after a word
     if o == c:
-        return rf"{free}(?<![\w.,;:!?]){re.escape(o)}(?=\S){words}{body}+?(?<=\S){re.escape(c)}(?!\w)"
-    return rf"{free}{re.escape(o)}{words}{body}+?{re.escape(c)}"
+        return rf"{free}(?<![\w.,;:!?]){re.escape(o)}(?=\S){words}{body}(?<=\S){re.escape(c)}(?!\w)"
+    return rf"{free}{re.escape(o)}{words}{body}{re.escape(c)}"
 
 
 _QUOTATION = "|".join(_quotation(o, c) for o, c in _OPEN_CLOSE)
 # A quoted title or name (every word capitalised: "Order of the Aztec Eagle") is not speech.
 _TITLE = re.compile(
     r"\A\W*(?:[A-Z\d][\w'’-]*|of|the|and|for|in|on|at|a|an|to|de|del|la|el|y)"
-    r"(?:[\s,.:;-]+(?:[A-Z\d][\w'’-]*|of|the|and|for|in|on|at|a|an|to|de|del|la|el|y))*\W*\Z"
+    r"(?:[\s,.:;]+(?:[A-Z\d][\w'’-]*|of|the|and|for|in|on|at|a|an|to|de|del|la|el|y))*\W*\Z"
 )
 # Verbs (and nouns) that report speech or writing.
 _SAYING = (
@@ -166,7 +168,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
           scope="line", confidence=0.6),
     _rule("counter-line", "boilerplate", r"^[^\S\n]*\d{1,5}[^\S\n]*$", scope="line", confidence=0.6),
     _rule("byline", "boilerplate",
-          r"^[^\S\n]*(by|articles? by|written by|author)\s*:?\s+[^\n.!?]{2,60}$", scope="line",
+          r"^[^\S\n]*(by|articles? by|written by|author)[^\S\n]*:?[^\S\n]+[^\n.!?]{2,60}$", scope="line",
           confidence=0.8),
     _rule("byline-date", "boilerplate",
           r"^[^\S\n]*(published|updated|posted)\b.{0,40}\d{4}[^\S\n]*$", scope="line", confidence=0.8),
@@ -191,10 +193,12 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     Rule("quotation-marks", "quote", re.compile(_QUOTATION), scope="match", confidence=0.85,
          unless=_TITLE),
     # Reported speech: "X said that ...", "X stressed that ..." (whole sentence).
-    _rule("reported-speech", "quote", rf"\b({_SAYING})\b(?: \w+){{0,3}} that\b", confidence=0.75),
-    # A quotation built into the reporting sentence: `X expressed his "deep appreciation ..."`.
+    _rule("reported-speech", "quote", rf"(?<!-)\b({_SAYING})\b(?: \w+){{0,3}} that\b", confidence=0.75),
+    # A quotation (three words or more) built into the reporting sentence: `X expressed his "deep
+    # appreciation ..."`.
     _rule("integrated-quote", "quote",
-          rf"\b({_SAYING})\b(?:[^\S\n]+[^\s,:;\"“«]+){{0,6}}[^\S\n]+[\"“«]\w", confidence=0.7),
+          rf"(?<!-)\b({_SAYING})\b(?:[^\S\n]+[^\s,:;\"“«]+){{0,6}}[^\S\n]+[\"“«]"
+          rf"(?=[^\"”»\s]+\s+[^\"”»\s]+\s+[^\"”»\s])", confidence=0.7),
     # Other reported speech, in sentences without a quotation of their own (a sentence holding
     # one is the quotation's attribution, and the quotation is the span).
     _rule("attribution", "quote",
@@ -271,6 +275,7 @@ def apply_rules(text: str, segments: Segments, rules: Sequence[Rule],
         regex = rule.regex
         if flags_multiline and not regex.flags & re.MULTILINE:
             regex = re.compile(regex.pattern, regex.flags | re.MULTILINE)
+        done: set[tuple[int, int]] = set()
         for match in regex.finditer(text):
             if match.end() == match.start():
                 continue
@@ -288,8 +293,9 @@ def apply_rules(text: str, segments: Segments, rules: Sequence[Rule],
                 if sentence is None:
                     continue
                 start, end = sentence
-            if start >= end:
+            if start >= end or (start, end) in done:
                 continue
+            done.add((start, end))  # one suggestion per extent and rule: check `unless` once
             if rule.unless is not None and rule.unless.search(text[start:end]):
                 continue
             suggestion = Suggestion(start, end, rule.label, f"rule:{rule.name}", rule.confidence)
