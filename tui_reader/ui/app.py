@@ -26,7 +26,8 @@ from .widgets.label_panel import LabelPanel
 from .widgets.reading_pane import ReadingPane
 
 RETRY_SECONDS = 2.0
-RETRAIN_EVERY = 10  # new labels between two trainings of the learned suggestions
+MODEL_CONFIDENCE = 0.8  # bench/bench_suggest.py: 2.67 keys a span at 0.8, 3.14 at 0.6
+RETRAIN_EVERY = 25  # new labels between two trainings of the learned suggestions
 POLL_SECONDS = 3.0  # how often teammates' progress is picked up
 TIME_FLUSH_SECONDS = 60.0
 IDLE_SECONDS = 300.0  # a gap longer than this between keys is not counted as active time
@@ -119,8 +120,6 @@ class AnnotatorApp(App[None]):
         self._show_status()
         # After the first frame: scanning every article's file must not delay the first paint.
         self.call_after_refresh(self.load_progress)
-        if self.suggest:
-            self.call_after_refresh(self.train_model)
         self.set_interval(POLL_SECONDS, self.load_progress)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
@@ -151,6 +150,8 @@ class AnnotatorApp(App[None]):
             elif not (doc_id in self._progress_set and not self._polled_once):
                 # On the first scan a document the UI already changed keeps its newer progress.
                 self.table.progress[doc_id] = item
+        if not self._polled_once:
+            self._maybe_train()
         self._polled_once = True
         self.table.set_filter(self.table.status_filter, self.table.matches)
         self._show_progress()
@@ -167,10 +168,11 @@ class AnnotatorApp(App[None]):
     def train_model(self) -> None:
         """(Re)train the learned suggestions off the UI thread, once there are enough labels."""
         me = self.session.annotator
-        # Both checks here, off the UI thread: importing scikit-learn alone takes ~1 s.
-        if not learned.available():
-            return
+        # Off the UI thread, and in this order: scikit-learn costs ~1 s and ~150 MB to import,
+        # so only once there are enough labels.
         if not learned.ready(self.project, me, self.project.config.model_threshold):
+            return
+        if not learned.available():
             return
         try:
             model = learned.train(self.project, me)
@@ -189,8 +191,14 @@ class AnnotatorApp(App[None]):
         """Retrain after every few new labels (in the background, never blocking a key)."""
         self._labels_since_training += 1
         # Checking whether there are enough labels reads the whole project: not on every key.
-        if self.suggest and self._labels_since_training >= RETRAIN_EVERY:
+        if self._labels_since_training >= RETRAIN_EVERY:
             self._labels_since_training = 0
+            self._maybe_train()
+
+    def _maybe_train(self) -> None:
+        """Train when this annotator's spans could be enough (a cheap count from the list)."""
+        spans = sum(p.spans for p in self.table.progress.values())
+        if self.suggest and spans >= self.project.config.model_threshold:
             self.train_model()
 
     def _show_progress(self) -> None:
@@ -251,11 +259,11 @@ class AnnotatorApp(App[None]):
             labels = self.project.config.label_names
             proposals = apply_rules(session.doc.text, session.segments, self.rules, labels)
             if self.model is not None:
-                found = {p.key: p for p in proposals}
-                for p in learned.suggest(self.model, session.doc.text, session.segments, labels):
-                    if p.key not in found or found[p.key].confidence < p.confidence:
-                        found[p.key] = p
-                proposals = list(found.values())
+                # The model only where no rule fires, and only when fairly sure: measured on the
+                # gold set, that saves keys; every model guess shown would cost more than it saves.
+                guesses = learned.suggest(self.model, session.doc.text, session.segments, labels,
+                                          min_confidence=MODEL_CONFIDENCE)
+                proposals = learned.merge(proposals, guesses)
         else:
             proposals = []
         session.set_proposals(proposals)
