@@ -112,7 +112,6 @@ def annotate_command(path: str | None, db: Path | None, annotator: str, no_sugge
             report = run_import(project, [path], annotator)
             if report.problems:
                 click.echo(f"{report.summary()}; opening the app anyway", err=True)
-        project.clean_temp_files()
     from .ui.app import AnnotatorApp  # Textual loads only for the app
 
     suggest = not no_suggest and project.config.suggest

@@ -25,6 +25,7 @@ async def test_accept_reject_and_accept_all_suggestions(tmp_path):
     project = make_project(tmp_path, {"news": NEWS})
     app = AnnotatorApp(Project.open(project.root), "ana")
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # suggestions arrive just after the first frame
         proposals = {(p.label, NEWS[p.start:p.end]) for p in app.session.proposals}
         assert ("boilerplate", "Share this article on Facebook.") in proposals
         assert ("quote", '"We will cut the deficit by half next year."') in proposals
@@ -74,6 +75,7 @@ async def test_review_settles_a_disagreement_into_gold_and_export_uses_it(tmp_pa
     project.add_span("solo", 0, 8, "claim", ana)
     app = AnnotatorApp(Project.open(project.root), "rita", reviewer="rita")
     async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
         assert app.session.doc.id == "news" and app.session.queue == ["news"]  # solo: one annotator
         assert app.show_others
         # Disagreements are the open candidates; the agreed claim too, until accepted.

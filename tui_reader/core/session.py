@@ -14,7 +14,7 @@ from typing import Literal
 from .model import Document, Span
 from .segment import Segments
 from .store import Project
-from .suggest.rules import Suggestion
+from .suggest.proposal import Suggestion
 
 ChangeKind = Literal["add", "delete", "relabel", "note", "status", "reject"]
 

@@ -18,7 +18,7 @@ from ..core.session import AnnotationSession, Change
 from ..core.storage import StoreError
 from ..core.store import Project
 from ..core.suggest import learned
-from ..core.suggest.rules import DEFAULT_RULES, Rule, Suggestion, apply_rules
+from ..core.suggest.proposal import Suggestion
 from ..core.text import display_safe
 from .keymap import APP_KEYS, bindings
 from .widgets.article_list import FILTERS, ArticleTable
@@ -42,7 +42,7 @@ class AnnotatorApp(App[None]):
     BINDINGS = bindings(APP_KEYS)
 
     def __init__(self, project: Project, annotator: str, *, suggest: bool = True,
-                 rules: list[Rule] | None = None, reviewer: str | None = None) -> None:
+                 rules: list | None = None, reviewer: str | None = None) -> None:
         """``reviewer``: review mode, labelling the gold layer from every annotator's spans."""
         super().__init__()
         self.project = project
@@ -51,7 +51,8 @@ class AnnotatorApp(App[None]):
         self.snap_words = True
         self.show_others = reviewer is not None
         self.suggest = suggest and reviewer is None
-        self.rules = list(DEFAULT_RULES) + list(rules or [])
+        self.extra_rules = list(rules or [])  # list[Rule], besides the built-in ones
+        self._rules: list | None = None  # compiled on first use, after the first frame
         self.model = None  # the learned sentence model, once there are enough labels
         self._labels_since_training = 0
         if reviewer is not None:
@@ -134,6 +135,12 @@ class AnnotatorApp(App[None]):
     def load_progress(self) -> None:
         """Statuses and counts of the articles whose files changed (all of them the first time),
         read off the UI thread; repeated every few seconds so teammates' progress shows up."""
+        if not self._polled_once:
+            # Temp files of writers killed mid-write: walking 10k files is no job for start-up.
+            try:
+                self.project.clean_temp_files()
+            except OSError:
+                pass
         catalog_changed = self.project.reload_catalog()
         changed = self.project.progress_changes(self.session.annotator, self._seen)
         if changed or catalog_changed:
@@ -218,7 +225,10 @@ class AnnotatorApp(App[None]):
         if caret is None:  # the first character that is not whitespace, so `1` labels at once
             caret = len(text) - len(text.lstrip()) if text.strip() else 0
         self.pane.load(text, doc.styles, self.session.segments, caret)
-        self._load_proposals()
+        self.session.set_proposals([])
+        self.pane.set_proposals([])
+        # Suggestions a moment later: the article is on screen first.
+        self.call_after_refresh(self._load_proposals)
         self._show_spans()
         self.table.show_current(doc_id)
         self._update_header()
@@ -241,6 +251,19 @@ class AnnotatorApp(App[None]):
     def _set_header(self, text: Text) -> None:
         self.query_one("#article-header", Static).update(text)
 
+    @property
+    def rules(self) -> list:
+        """The rules suggestions come from: the built-in ones and --patterns."""
+        if self._rules is None:
+            from ..core.suggest.rules import DEFAULT_RULES
+
+            self._rules = [*DEFAULT_RULES, *self.extra_rules]
+        return self._rules
+
+    @rules.setter
+    def rules(self, rules: list) -> None:
+        self._rules = list(rules)
+
     def _load_proposals(self) -> None:
         """Suggestions for the open article (rules, then the learned model), or in review mode
         the other annotators' spans still to settle."""
@@ -256,6 +279,8 @@ class AnnotatorApp(App[None]):
                 for c in candidates_from(shard) if not c.decision
             ]
         elif self.suggest:
+            from ..core.suggest.rules import apply_rules
+
             labels = self.project.config.label_names
             proposals = apply_rules(session.doc.text, session.segments, self.rules, labels)
             if self.model is not None:

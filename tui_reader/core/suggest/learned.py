@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..segment import Segments
-from .rules import Suggestion
+from .proposal import Suggestion
 
 if TYPE_CHECKING:
     from ..store import Project

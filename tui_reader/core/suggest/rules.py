@@ -20,21 +20,9 @@ from pathlib import Path
 import orjson
 
 from ..segment import Segments
+from .proposal import Suggestion
 
 SCOPES = ("match", "sentence", "line")
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    start: int
-    end: int
-    label: str
-    source: str  # "rule:<name>" or "model:<name>"
-    confidence: float = 1.0
-
-    @property
-    def key(self) -> tuple[int, int, str]:
-        return self.start, self.end, self.label
 
 
 @dataclass(frozen=True)
