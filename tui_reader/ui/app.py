@@ -18,6 +18,7 @@ from ..core.session import AnnotationSession, Change
 from ..core.storage import StoreError
 from ..core.store import Project
 from ..core.suggest import learned
+from ..core.suggest.model_process import ModelProcess
 from ..core.suggest.proposal import Suggestion
 from ..core.text import display_safe
 from .keymap import APP_KEYS, bindings
@@ -53,7 +54,8 @@ class AnnotatorApp(App[None]):
         self.suggest = suggest and reviewer is None
         self.extra_rules = list(rules or [])  # list[Rule], besides the built-in ones
         self._rules: list | None = None  # compiled on first use, after the first frame
-        self.model = None  # the learned sentence model, once there are enough labels
+        self.model_process = ModelProcess()  # the learned model lives in a process of its own
+        self.model_ready = False
         self._labels_since_training = 0
         if reviewer is not None:
             self.session.proposal_source = f"review:{reviewer}"
@@ -173,26 +175,39 @@ class AnnotatorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="model")
     def train_model(self) -> None:
-        """(Re)train the learned suggestions off the UI thread, once there are enough labels."""
-        me = self.session.annotator
-        # Off the UI thread, and in this order: scikit-learn costs ~1 s and ~150 MB to import,
-        # so only once there are enough labels.
-        if not learned.ready(self.project, me, self.project.config.model_threshold):
-            return
-        if not learned.available():
-            return
+        """(Re)train the learned suggestions in the model's own process (no GIL shared with the
+        keys), once this annotator has enough labels."""
         try:
-            model = learned.train(self.project, me)
-        except (learned.ModelUnavailable, ValueError):
+            trained = self.model_process.train(str(self.project.root), self.session.annotator,
+                                               self.project.config.model_threshold)
+        except Exception:  # noqa: BLE001 - a broken model must never break labelling
             return
-        self.call_from_thread(self._use_model, model)
+        if trained:
+            self.call_from_thread(self._use_model)
 
-    def _use_model(self, model) -> None:  # noqa: ANN001
-        first = self.model is None
-        self.model = model
+    def _use_model(self) -> None:
+        first = not self.model_ready
+        self.model_ready = True
         self._load_proposals()
         if first:
             self._flash("Learned suggestions are on: the model was trained on your labels.")
+
+    @work(thread=True, exclusive=True, group="model-suggest")
+    def fetch_model_suggestions(self, doc_id: str, text: str, rule_proposals: list) -> None:
+        try:
+            guesses = self.model_process.suggest(text, list(self.project.config.label_names),
+                                                 MODEL_CONFIDENCE)
+        except Exception:  # noqa: BLE001
+            return
+        merged = learned.merge(rule_proposals, guesses)
+        self.call_from_thread(self._show_model_suggestions, doc_id, merged)
+
+    def _show_model_suggestions(self, doc_id: str, proposals: list) -> None:
+        if self.session.doc is None or self.session.doc.id != doc_id:
+            return  # the annotator moved on
+        self.session.set_proposals(proposals)
+        self.pane.set_proposals(self.session.proposals)
+        self._show_details()
 
     def _count_label(self) -> None:
         """Retrain after every few new labels (in the background, never blocking a key)."""
@@ -283,12 +298,10 @@ class AnnotatorApp(App[None]):
 
             labels = self.project.config.label_names
             proposals = apply_rules(session.doc.text, session.segments, self.rules, labels)
-            if self.model is not None:
-                # The model only where no rule fires, and only when fairly sure: measured on the
-                # gold set, that saves keys; every model guess shown would cost more than it saves.
-                guesses = learned.suggest(self.model, session.doc.text, session.segments, labels,
-                                          min_confidence=MODEL_CONFIDENCE)
-                proposals = learned.merge(proposals, guesses)
+            if self.model_ready:
+                # The model only where no rule fires, and only when fairly sure (measured on the
+                # gold set, that saves keys); its guesses arrive from its process a moment later.
+                self.fetch_model_suggestions(session.doc.id, session.doc.text, proposals)
         else:
             proposals = []
         session.set_proposals(proposals)
@@ -695,6 +708,7 @@ class AnnotatorApp(App[None]):
 
     def on_unmount(self) -> None:
         self._flush_time()
+        self.model_process.close()
 
     def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
         # Escape leaves the search box or the note field and returns to reading.
