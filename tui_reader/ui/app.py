@@ -30,6 +30,7 @@ RETRY_SECONDS = 2.0
 MODEL_CONFIDENCE = 0.8  # bench/bench_suggest.py: 2.67 keys a span at 0.8, 3.14 at 0.6
 RETRAIN_EVERY = 25  # new labels between two trainings of the learned suggestions
 POLL_SECONDS = 3.0  # how often teammates' progress is picked up
+FIRST_SCAN_DELAY = 0.3  # seconds after start-up before the article list's statuses are read
 TIME_FLUSH_SECONDS = 60.0
 IDLE_SECONDS = 300.0  # a gap longer than this between keys is not counted as active time
 clock = time.monotonic  # the clock active time is measured with (tests replace it)
@@ -121,8 +122,9 @@ class AnnotatorApp(App[None]):
             self.open_document(first)
         self.pane.focus()
         self._show_status()
-        # After the first frame: scanning every article's file must not delay the first paint.
-        self.call_after_refresh(self.load_progress)
+        # A moment after the first frame: a thread scanning every article's file would compete
+        # with the thread that writes the frame to the terminal.
+        self.set_timer(FIRST_SCAN_DELAY, self.load_progress)
         self.set_interval(POLL_SECONDS, self.load_progress)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
