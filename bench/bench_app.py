@@ -127,71 +127,81 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tui-reader-bench-app-") as tmp:
         folder = Path(tmp)
-        # 1. Start-up with a large project.
+        # 1. Start-up with a large project (--docs 0 skips it).
         source = folder / "corpus.jsonl"
-        n_spans = make_jsonl(source, args.docs, 10)
-        big = Project.open(folder / "big", create=True)
-        import_paths(big, [source], "bench")
-        first_title = big.documents()[0].title[:30].encode()
-        bare, ours = startup_pair(tui_reader_args("annotate", "--db", str(folder / "big"),
-                                                  "--annotator", "ann1"), first_title, args.runs)
-        print(f"start-up to first article on screen, {args.docs:,} documents / {n_spans:,} spans "
-              f"(median of {args.runs}): tui-reader {ours * 1000:.0f} ms, bare Textual app "
-              f"{bare * 1000:.0f} ms -> ratio {ours / bare:.2f}x (target <= 2x)")
+        if args.docs:
+            startup_figures(folder, source, args.docs, args.runs)
 
         # 2 and 3. A 50k-character article with 500 spans.
-        text = long_article(50_000)
-        project = Project.open(folder / "long", create=True)
-        project.add_documents([NewDocument(id="long", text=text, sha256=text_sha256(text),
-                                           title="A long article", source="long.txt", kind="txt",
-                                           styles=[], meta={})])
-        rng = random.Random(3)
-        labels = project.config.label_names
-        items = []
-        for n in range(500):
-            start = rng.randrange(0, len(text) - 200)
-            items.append({"start": start, "end": start + rng.randint(10, 200),
-                          "label": rng.choice(labels), "annotator": "bench", "n": n})
-        added, refused = project.import_spans("long", items)
-        assert added == 500 and not refused
-        (folder / "long.txt").write_text(text, encoding="utf-8")
+        long_article_figures(folder, args.keys)
 
-        app = PtyApp(tui_reader_args("annotate", "--db", str(folder / "long"), "--annotator",
-                                     "bench"), cols=120, rows=40)
-        try:
-            app.read_until_quiet(quiet=1.0)
-            lat_l, bytes_l = key_figures(app, b"l", args.keys)
-            lat_j, bytes_j = key_figures(app, b"j", args.keys // 3)
-            lat_w, _ = key_figures(app, b"w", args.keys // 3)
-            # Labels: label the sentence at the caret, then undo, so the project stays the same.
-            lat_1, bytes_1 = [], []
-            for _ in range(args.keys // 5):
-                lat, size = key_figures(app, b"1", 1, settle=0.2)
-                lat_1 += lat
-                bytes_1 += size
-                key_figures(app, b"u", 1, settle=0.2)
-            app.send(b"q")
-        finally:
-            app.close()
-        every = lat_l + lat_j + lat_w
-        print(f"key-to-frame latency, 50,000 characters / 500 spans (n={len(every)} motions): "
-              f"p50 {pct(every, 50) * 1000:.1f} ms, p99 {pct(every, 99) * 1000:.1f} ms "
-              f"(target p99 <= 30 ms); label key p50 {pct(lat_1, 50) * 1000:.1f} ms, "
-              f"p99 {pct(lat_1, 99) * 1000:.1f} ms")
 
-        stock = PtyApp([sys.executable, "-c", TEXTAREA_APP, str(folder / "long.txt")],
-                       cols=120, rows=40)
-        try:
-            stock.read_until_quiet(quiet=1.0)
-            _, stock_bytes = key_figures(stock, b"\x1b[C", args.keys // 3)
-            stock.send(b"\x11")  # ctrl+q
-        finally:
-            stock.proc.kill()
-            stock.close()
-        print(f"bytes per caret move at 120x40 (median): tui-reader l {statistics.median(bytes_l):,.0f}, "
-              f"j {statistics.median(bytes_j):,.0f}; stock read-only TextArea → "
-              f"{statistics.median(stock_bytes):,.0f} (target < 2,000)")
-        print(f"bytes per label at 120x40 (median): {statistics.median(bytes_1):,.0f}")
+def startup_figures(folder: Path, source: Path, docs: int, runs: int) -> None:
+    n_spans = make_jsonl(source, docs, 10)
+    big = Project.open(folder / "big", create=True)
+    import_paths(big, [source], "bench")
+    first_title = big.documents()[0].title[:30].encode()
+    bare, ours = startup_pair(tui_reader_args("annotate", "--db", str(folder / "big"),
+                                              "--annotator", "ann1"), first_title, runs)
+    print(f"start-up to first article on screen, {docs:,} documents / {n_spans:,} spans "
+          f"(median of {runs}): tui-reader {ours * 1000:.0f} ms, bare Textual app "
+          f"{bare * 1000:.0f} ms -> ratio {ours / bare:.2f}x (target <= 2x)")
+
+
+def long_article_figures(folder: Path, keys: int) -> None:
+    """Latency and bytes on a 50k-character article with 500 spans."""
+    text = long_article(50_000)
+    project = Project.open(folder / "long", create=True)
+    project.add_documents([NewDocument(id="long", text=text, sha256=text_sha256(text),
+                                       title="A long article", source="long.txt", kind="txt",
+                                       styles=[], meta={})])
+    rng = random.Random(3)
+    labels = project.config.label_names
+    items = []
+    for n in range(500):
+        start = rng.randrange(0, len(text) - 200)
+        items.append({"start": start, "end": start + rng.randint(10, 200),
+                      "label": rng.choice(labels), "annotator": "bench", "n": n})
+    added, refused = project.import_spans("long", items)
+    assert added == 500 and not refused
+    (folder / "long.txt").write_text(text, encoding="utf-8")
+
+    app = PtyApp(tui_reader_args("annotate", "--db", str(folder / "long"), "--annotator",
+                                 "bench"), cols=120, rows=40)
+    try:
+        app.read_until_quiet(quiet=1.0)
+        lat_l, bytes_l = key_figures(app, b"l", keys)
+        lat_j, bytes_j = key_figures(app, b"j", keys // 3)
+        lat_w, _ = key_figures(app, b"w", keys // 3)
+        # Labels: label the sentence at the caret, then undo, so the project stays the same.
+        lat_1, bytes_1 = [], []
+        for _ in range(keys // 5):
+            lat, size = key_figures(app, b"1", 1, settle=0.2)
+            lat_1 += lat
+            bytes_1 += size
+            key_figures(app, b"u", 1, settle=0.2)
+        app.send(b"q")
+    finally:
+        app.close()
+    every = lat_l + lat_j + lat_w
+    print(f"key-to-frame latency, 50,000 characters / 500 spans (n={len(every)} motions): "
+          f"p50 {pct(every, 50) * 1000:.1f} ms, p99 {pct(every, 99) * 1000:.1f} ms "
+          f"(target p99 <= 30 ms); label key p50 {pct(lat_1, 50) * 1000:.1f} ms, "
+          f"p99 {pct(lat_1, 99) * 1000:.1f} ms")
+
+    stock = PtyApp([sys.executable, "-c", TEXTAREA_APP, str(folder / "long.txt")],
+                   cols=120, rows=40)
+    try:
+        stock.read_until_quiet(quiet=1.0)
+        _, stock_bytes = key_figures(stock, b"\x1b[C", keys // 3)
+        stock.send(b"\x11")  # ctrl+q
+    finally:
+        stock.proc.kill()
+        stock.close()
+    print(f"bytes per caret move at 120x40 (median): tui-reader l {statistics.median(bytes_l):,.0f}, "
+          f"j {statistics.median(bytes_j):,.0f}; stock read-only TextArea → "
+          f"{statistics.median(stock_bytes):,.0f} (target < 2,000)")
+    print(f"bytes per label at 120x40 (median): {statistics.median(bytes_1):,.0f}")
 
 
 if __name__ == "__main__":
