@@ -510,19 +510,29 @@ async def test_article_list_shows_status_counts_and_filters(db: Path) -> None:
 
 async def test_labelling_before_the_list_scan_ends_keeps_the_new_count(db: Path) -> None:
     project = Project.open(db)
+    scan_started = threading.Event()
     scan_may_finish = threading.Event()
-    real_progress = project.progress
+    real_changes = project.progress_changes
 
-    def slow_progress(annotator: str):  # type: ignore[no-untyped-def]
-        result = real_progress(annotator)  # read before the label below is saved
+    def slow_changes(annotator, seen):  # type: ignore[no-untyped-def]
+        result = real_changes(annotator, seen)  # read before the label below is saved
+        scan_started.set()
         scan_may_finish.wait(10)
         return result
 
-    project.progress = slow_progress  # type: ignore[method-assign]
+    project.progress_changes = slow_changes  # type: ignore[method-assign]
     app = AnnotatorApp(project, A)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("1")  # at once, while the list's scan is still running
+        for _ in range(50):  # the scan starts a moment after the first frame
+            if scan_started.is_set():
+                break
+            await pilot.pause(0.05)
+        await pilot.press("1")  # while the list's scan is still running
         scan_may_finish.set()
+        for _ in range(50):
+            if FIRST_ID in app.table.progress and app.table.progress[FIRST_ID].status == "done":
+                break
+            await pilot.pause(0.05)
         await settle(pilot)
         ids = [app.table.docs[i].id for i in app.table.shown_rows]
         row = app.table.render_line(ids.index(MIXED_ID)).text
