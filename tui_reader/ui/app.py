@@ -232,7 +232,7 @@ class AnnotatorApp(App[None]):
             text.append(f"  [{self.table.status_filter}]", style="dim")
         if self._search:
             text.append(f"  /{display_safe(self._search)}", style="dim")
-        self.query_one("#progress", Static).update(text)
+        self.query_one("#progress", Static).update(text, layout=False)
 
     # --------------------------------------------------------------- documents
     def open_document(self, doc_id: str, caret: int | None = None) -> None:
@@ -266,7 +266,7 @@ class AnnotatorApp(App[None]):
         self._set_header(header)
 
     def _set_header(self, text: Text) -> None:
-        self.query_one("#article-header", Static).update(text)
+        self.query_one("#article-header", Static).update(text, layout=False)
 
     @property
     def rules(self) -> list:
@@ -431,7 +431,7 @@ class AnnotatorApp(App[None]):
         status.append(f"{display_safe(self.session.annotator)} ", style="bold")
         status.append("words " if self.snap_words else "characters ", style="dim")
         status.append_text(self._save_state)
-        self.query_one("#status", Static).update(status)
+        self.query_one("#status", Static).update(status, layout=False)
 
     # ----------------------------------------------------------------- actions
     def action_label(self, name: str) -> None:

@@ -38,6 +38,7 @@ class LabelPanel(Vertical):
         self._span_ids: list[str] = []
         self._note_span: str | None = None
         self._details_key: tuple | None = None
+        self._labels_shown = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="labels", classes="panel-section")
@@ -65,7 +66,10 @@ class LabelPanel(Vertical):
             text.append(f"{counts.get(label.name, 0)}")
             if label.description:
                 text.append(f"  {display_safe(label.description)}", style="dim")
-        self.query_one("#labels", Static).update(text)
+        # One line a label whatever the counts: only the first fill needs a layout.
+        first = not self._labels_shown
+        self._labels_shown = True
+        self.query_one("#labels", Static).update(text, layout=first)
 
     def show_spans(self, spans: list[Span]) -> None:
         ids = [s.id + s.label for s in spans]
@@ -107,7 +111,8 @@ class LabelPanel(Vertical):
             text.append(f"\n“{excerpt(span.text, 120)}”")
             if span.note:
                 text.append(f"\nnote: {excerpt(span.note, 120)}", style="italic")
-        self.query_one("#details", Static).update(text)
+        # Fixed height (app.tcss): no re-layout, so a caret move repaints these lines only.
+        self.query_one("#details", Static).update(text, layout=False)
 
     def edit_note(self, span: Span) -> None:
         note = self.query_one("#note", Input)
