@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from functools import partial
@@ -125,6 +126,7 @@ class AnnotatorApp(App[None]):
         # A moment after the first frame: a thread scanning every article's file would compete
         # with the thread that writes the frame to the terminal.
         self.set_timer(FIRST_SCAN_DELAY, self.load_progress)
+        self.call_after_refresh(gc.enable)  # __main__ paused the cyclic collector for start-up
         self.set_interval(POLL_SECONDS, self.load_progress)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
