@@ -256,14 +256,17 @@ class AnnotatorApp(App[None]):
         doc = self.session.doc
         if doc is None:
             return
-        ids = [d.id for d in self.project.documents()]
-        position = ids.index(doc.id) + 1 if doc.id in ids else 0
+        # Its place in the list shown (the review queue in review mode), without a list copy
+        # of every document on each label.
+        index = self.table.position(doc.id)
+        position = 0 if index is None else index + 1
+        total = len(self.table.docs)
         header = Text(no_wrap=True, overflow="ellipsis")
         header.append(display_safe(doc.info.title), style="bold")
         # The file name, not its full path: the path is long and says where the corpus was
         # imported from, which the annotator does not need.
         source = doc.info.source.replace("\\", "/").rsplit("/", 1)[-1] or doc.id
-        header.append(f"\n{position}/{len(ids)} · {self.session.status} · {len(doc.text):,} characters"
+        header.append(f"\n{position}/{total} · {self.session.status} · {len(doc.text):,} characters"
                       f" · {display_safe(source)}", style="dim")
         self._set_header(header)
 

@@ -132,6 +132,10 @@ class ArticleTable(CursorList):
             segments.append(Segment(source, dim))
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
 
+    def position(self, doc_id: str) -> int | None:
+        """Where ``doc_id`` stands among all the documents this list holds (None: not here)."""
+        return self._positions.get(doc_id)
+
     def row_count(self) -> int:
         return len(self.shown_rows)
 
