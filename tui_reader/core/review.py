@@ -11,6 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .store import Project
+from .suggest.proposal import Suggestion
 
 GOLD = "gold"
 Key = tuple[int, int, str]
@@ -82,3 +83,15 @@ def review_queue(project: Project) -> list[ReviewItem]:
                                 sum(1 for c in cands if not c.decision)))
     items.sort(key=lambda i: (-(i.open > 0), -i.disagreements, i.doc_id))
     return items
+
+
+def review_suggestions(project: Project, doc_id: str) -> list[Suggestion]:
+    """The open candidates of one document, as suggestions the reviewer accepts or rejects; the
+    confidence is the share of the document's annotators who marked it."""
+    shard = project.read_document_file(doc_id)
+    names = annotators_of(shard)
+    return [
+        Suggestion(c.start, c.end, c.label, f"by {', '.join(c.annotators)}",
+                   len(c.annotators) / max(len(names), 1))
+        for c in candidates_from(shard) if not c.decision
+    ]

@@ -20,13 +20,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Table
 
-
-class StoreError(Exception):
-    """A problem with the project's files that the user must resolve; the message names the file."""
-
-
-class CorruptFileError(StoreError):
-    pass
+from .errors import CorruptFileError, StoreError  # noqa: F401 - StoreError: where it was
 
 
 class FlockLock:

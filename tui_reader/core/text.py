@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from .errors import InputError
+
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
@@ -34,7 +36,7 @@ __all__ = [
 STYLE_KINDS = ("heading", "emphasis", "strong", "code", "quote", "link", "strike")
 
 
-class DecodeError(ValueError):
+class DecodeError(InputError):
     """The input cannot become a document; ``str(err)`` is a short reason."""
 
 

@@ -7,13 +7,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..core.errors import ServeError  # noqa: F401 - imported from here by ssh.py, web.py, keys.py
 from ..core.text import display_safe
 
 LogFn = Callable[[str], None]
-
-
-class ServeError(ValueError):
-    """A problem with the server's options or files that the user must fix (one line, exit 2)."""
 
 
 def stderr_logger(prefix: str) -> LogFn:

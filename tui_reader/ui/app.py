@@ -13,14 +13,14 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
+from ..core.errors import StoreError
 from ..core.model import DocProgress, Span
-from ..core.review import GOLD, annotators_of, candidates_from, review_queue
+from ..core.review import GOLD, review_queue, review_suggestions
+from ..core.search import matching_documents
 from ..core.session import AnnotationSession, Change
-from ..core.storage import StoreError
 from ..core.store import Project
 from ..core.suggest import learned
 from ..core.suggest.model_process import ModelProcess
-from ..core.suggest.proposal import Suggestion
 from ..core.text import display_safe
 from .keymap import APP_KEYS, bindings
 from .widgets.article_list import FILTERS, ArticleTable
@@ -293,13 +293,7 @@ class AnnotatorApp(App[None]):
         if session.doc is None:
             return
         if self.reviewer is not None:
-            shard = self.project.read_document_file(session.doc.id)
-            names = annotators_of(shard)
-            proposals = [
-                Suggestion(c.start, c.end, c.label, f"by {', '.join(c.annotators)}",
-                           len(c.annotators) / max(len(names), 1))
-                for c in candidates_from(shard) if not c.decision
-            ]
+            proposals = review_suggestions(self.project, session.doc.id)
         elif self.suggest:
             from ..core.suggest.rules import apply_rules
 
@@ -631,15 +625,7 @@ class AnnotatorApp(App[None]):
 
     @work(thread=True, exclusive=True, group="search")
     def run_search(self, query: str) -> None:
-        needle = query.strip().casefold()
-        matches: set[str] | None = None
-        if needle:
-            matches = set()
-            for info, shard in self.project.iter_documents():
-                text_row = next(iter(shard.get("document", {}).values()), {})
-                haystack = f"{info.title}\n{info.source}\n{text_row.get('text', '')}".casefold()
-                if needle in haystack:
-                    matches.add(info.id)
+        matches = matching_documents(self.project, query)
         self.call_from_thread(self._apply_search, matches)
 
     def _apply_search(self, matches: set[str] | None) -> None:

@@ -27,10 +27,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, ClassVar
 
+from ..errors import InputError
 from .dataset import ExportDoc
 
 
-class ExportLossError(ValueError):
+class ExportLossError(InputError):
     """--strict: the format cannot hold something of the project; nothing was written."""
 
 
