@@ -66,7 +66,8 @@ def open_in_fresh_process(db: Path) -> tuple[float, float]:
     code = (
         "import time; t=time.perf_counter();"
         "from tui_reader.core.store import Project;"
-        f"p=Project.open({str(db)!r}); docs=p.documents(); prog=p.progress('ann1');"
+        f"p=Project.open({str(db)!r}); docs=p.documents();"
+        "prog={d.id: p.progress(d.id, 'ann1') for d in docs};"
         "assert len(prog)==len(docs);"
         "print(time.perf_counter()-t, [int(l.split()[1])/1024 for l in open('/proc/self/status')"
         " if l.startswith('VmHWM')][0])"
@@ -150,7 +151,7 @@ def main() -> None:
         print(f"save one label (fsynced, {n_spans:,} spans in project, n={args.saves}): median "
               f"{ours_median:.2f} ms, p99 {pct(saves, 99) * 1000:.2f} ms (targets 2 / 10 ms)")
 
-        records = [dict(s) for d in docs[:] for s in project._read_shard(d)["spans"].values()]
+        records = [s.to_record() for d in docs for s in project.record(d).spans]
         stock = stock_tinydb_baseline(folder, records[:n_spans], args.stock_writes)
         stock_median = statistics.median(stock) * 1000
         print(f"stock TinyDB JSONStorage, same {n_spans:,} spans in one file (n={args.stock_writes}): "

@@ -84,7 +84,8 @@ def status_text(app: AnnotatorApp) -> str:
 
 
 def stored_status(db: Path, doc_id: str, annotator: str = A) -> str:
-    return Project.open(db).status(doc_id, annotator)
+    mark = Project.open(db).record(doc_id).statuses.get(annotator)
+    return mark.status if mark else "new"
 
 
 async def settle(pilot: Pilot) -> None:

@@ -40,7 +40,7 @@ async def test_accept_reject_and_accept_all_suggestions(tmp_path):
         assert rejected.key not in {p.key for p in app.session.proposals}
         await pilot.press("n", "p")  # away and back: proposals are computed afresh
         assert rejected.key not in {p.key for p in app.session.proposals}
-        assert [r["label"] for r in Project.open(project.root).rejections("news", "ana")] == [
+        assert [r.label for r in Project.open(project.root).record("news").rejections_of("ana")] == [
             rejected.label]
         # u undoes the rejection: proposed again.
         await pilot.press("u")
@@ -95,8 +95,8 @@ async def test_review_settles_a_disagreement_into_gold_and_export_uses_it(tmp_pa
         await pilot.pause()
     gold = [(s.start, s.end, s.label, s.source) for s in Project.open(project.root).spans("news", "gold")]
     assert gold == [(0, 25, "claim", "review:rita:by ana, bo"), (26, 49, "opinion", "review:rita:by ana")]
-    (rejection,) = Project.open(project.root).rejections("news", "gold")
-    assert (rejection["label"], rejection["by"]) == ("claim", "rita")
+    (rejection,) = Project.open(project.root).record("news").rejections_of("gold")
+    assert (rejection.label, rejection.by) == ("claim", "rita")
     out = tmp_path / "gold.jsonl"
     result = subprocess.run([sys.executable, "-m", "tui_reader", "export", "--db", str(project.root),
                              "--format", "doccano", "--gold", "adjudicated", "-o", str(out)],

@@ -95,9 +95,9 @@ def texts_of(project: Project) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("sample", "expected"),
     [
-        (b'{"id": "a", "text": "x", "spans": [], "done_by": []}\n', "native"),
+        (b'{"id": "a", "text": "x", "spans": [], "done_by": []}\n', "jsonl"),
         ({"text": "x", "spans": [{"start": 0, "end": 1, "label": "claim", "annotator": "a"}]},
-         "native"),
+         "jsonl"),
         (b'{"text": "x", "_input_hash": 1, "_task_hash": 2, "answer": "accept"}\n', "prodigy"),
         ({"text": "x", "spans": [{"start": 0, "end": 1, "token_start": 0, "token_end": 0}]},
          "prodigy"),

@@ -11,10 +11,11 @@ import pytest
 from tests.unit.test_formats_common import FAMILY, NEWS, build_project, sp
 from tui_reader import __version__
 from tui_reader.core.formats.base import ExportLossError, WriterOptions
-from tui_reader.core.formats.brat import BratWriter, fragments
+from tui_reader.core.formats.brat import fragments
 from tui_reader.core.formats.dataset import assign_split, export_docs
 from tui_reader.core.formats.export import export_dataset
 from tui_reader.core.formats.hf import hf_features
+from tui_reader.core.formats.registry import get_format
 
 spacy = pytest.importorskip("spacy")
 datasets = pytest.importorskip("datasets")
@@ -170,7 +171,7 @@ def test_brat_offsets_slice_the_txt_files_exactly(tmp_path):
 def test_brat_trims_a_span_ending_in_a_line_break_and_counts_it(tmp_path):
     project = build_project(tmp_path, [{"id": "x", "text": "One line.\nTwo.", "spans": [
         {"start": 0, "end": 10, "label": "claim", "annotator": "ana"}]}])
-    with BratWriter.open(tmp_path / "b", WriterOptions(labels=("claim",))) as writer:
+    with get_format("brat").open(tmp_path / "b", WriterOptions(labels=("claim",))) as writer:
         for doc in export_docs(project):
             writer.write(doc)
     assert writer.report.losses == {"spans with a line break at an edge trimmed": 1}
@@ -216,12 +217,11 @@ def test_strict_passes_when_nothing_is_lost(tmp_path):
 
 
 def test_writer_used_alone_writes_atomically(tmp_path):
-    from tui_reader.core.formats.prodigy import ProdigyWriter
 
     project = build_project(tmp_path, lossy_records())
     target = tmp_path / "alone.jsonl"
     with pytest.raises(ExportLossError):
-        with ProdigyWriter.open(target, WriterOptions(strict=True)) as writer:
+        with get_format("prodigy").open(target, WriterOptions(strict=True)) as writer:
             for doc in export_docs(project):
                 writer.write(doc)
     assert not target.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["db"]
@@ -245,7 +245,8 @@ def test_dataset_card_says_what_the_dataset_is(tmp_path):
     report = export_dataset(project, "jsonl", tmp_path / "out", split="train=0.5,test=0.5", seed=1)
     card = (tmp_path / "out" / "README.md").read_text("utf-8")
     for expected in ("## Source corpus", "A statement of fact that could be checked", "| documents |",
-                     "| claim spans |", "- ana:", "Inter-annotator agreement: not computed.",
+                     "| claim spans |", "- ana:",
+                     "Inter-annotator agreement: fewer than two annotators on the same documents.",
                      "Unicode code points", "end exclusive", "train=0.5,test=0.5", "| seed | 1 |",
                      f"tui-reader {__version__}"):
         assert expected in card, expected

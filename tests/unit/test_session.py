@@ -46,17 +46,17 @@ def test_accept_and_reject_proposals_with_undo(tmp_path: Path):
 
     session.reject(second)
     assert session.proposals == []
-    assert [r["label"] for r in project.rejections("d0", "ana")] == ["boilerplate"]
+    assert [r.label for r in project.record("d0").rejections_of("ana")] == ["boilerplate"]
     session.set_proposals([first, second])  # a rejected one is not proposed again
     assert session.proposals == []
 
     session.undo()  # the rejection
-    assert project.rejections("d0", "ana") == [] and session.proposals == [second]
+    assert project.record("d0").rejections_of("ana") == [] and session.proposals == [second]
     session.undo()  # the acceptance
     assert project.spans("d0") == [] and session.proposals == [first, second]
     session.redo()
     session.redo()
-    assert len(project.spans("d0")) == 1 and len(project.rejections("d0", "ana")) == 1
+    assert len(project.spans("d0")) == 1 and len(project.record("d0").rejections_of("ana")) == 1
 
 
 def test_another_annotators_rejection_does_not_hide_a_proposal(tmp_path: Path):

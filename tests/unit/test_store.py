@@ -86,7 +86,7 @@ def test_status_per_annotator_and_progress(tmp_path):
     assert project.set_status("a", "ana", "done") == "new"
     project.add_span("b", 0, 6, "claim", "ana")
     assert project.status("a", "bo") == "new"
-    progress = project.progress("ana")
+    progress = {doc_id: project.progress(doc_id, "ana") for doc_id in ("a", "b")}
     assert progress["a"].status == "done" and progress["a"].done_by == ("ana",)
     assert progress["b"].status == "in progress" and progress["b"].spans == 1
     with pytest.raises(ValueError, match="unknown status"):

@@ -27,6 +27,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from typing import TYPE_CHECKING
+
+from .model import GOLD
+
+if TYPE_CHECKING:
+    from .store import Project
 
 SpanTuple = tuple[int, int, str]
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -222,22 +228,36 @@ def compute_agreement(
     return report
 
 
-GOLD_ANNOTATOR = "gold"
-
-
-def documents_for_agreement(project, label: str | None = None) -> Iterable[AgreementDoc]:  # noqa: ANN001
+def documents_for_agreement(project: Project, label: str | None = None) -> Iterable[AgreementDoc]:
     """Each document with the annotators who labelled it or marked it done (not the gold layer)."""
-    for info, shard in project.iter_documents():
-        text_row = next(iter(shard.get("document", {}).values()), None)
-        if text_row is None:
-            continue
-        spans: dict[str, list[SpanTuple]] = defaultdict(list)
-        for row in shard.get("status", {}).values():
-            if row["status"] == "done" and row["annotator"] != GOLD_ANNOTATOR:
-                spans[row["annotator"]]  # present, perhaps with no spans
-        for row in shard.get("spans", {}).values():
-            if row["annotator"] != GOLD_ANNOTATOR:
-                mine = spans[row["annotator"]]  # labelled something: present even if filtered out
-                if label is None or row["label"] == label:
-                    mine.append((row["start"], row["end"], row["label"]))
-        yield AgreementDoc(info.id, text_row["text"], dict(spans))
+    for record in project.records():
+        spans: dict[str, list[SpanTuple]] = {name: [] for name in record.done_by() if name != GOLD}
+        for span in record.spans:
+            if span.annotator != GOLD:
+                mine = spans.setdefault(span.annotator, [])  # present even if filtered out
+                if label is None or span.label == label:
+                    mine.append(span.key)
+        yield AgreementDoc(record.id, record.text, spans)
+
+
+def format_score(value: float | None) -> str:
+    """A figure as the tables show it: three decimals, or n/a where it is undefined."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def agreement_markdown(project: Project) -> str | None:
+    """A few Markdown lines for the dataset card, when two or more annotators labelled the same
+    texts (None otherwise)."""
+    report = compute_agreement(documents_for_agreement(project), project.config.label_names)
+    overall = [p for p in report.pairs if p.label is None]
+    if not overall:
+        return None
+    lines = ["| annotators | documents | span F1 exact | span F1 overlap | token kappa |",
+             "| --- | --- | --- | --- | --- |"]
+    for p in overall:
+        lines.append(f"| {p.a} / {p.b} | {p.documents} | {format_score(p.exact_f1)} "
+                     f"| {format_score(p.overlap_f1)} | {format_score(p.kappa)} |")
+    lines.append("")
+    lines.append("Krippendorff's alpha (nominal, tokens, all labels): "
+                 f"{format_score(report.alpha.get(None))}")
+    return "\n".join(lines)

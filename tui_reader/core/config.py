@@ -12,7 +12,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-from .storage import StoreError
+from .errors import StoreError
 
 
 @dataclass(frozen=True)

@@ -34,5 +34,9 @@ class NotFoundError(TuiReaderError, LookupError):
     """A document or span that is not (or no longer) in the project."""
 
 
+class PackageMissingError(TuiReaderError):
+    """An optional package a command needs is not installed; the message says what to install."""
+
+
 class ServeError(TuiReaderError):
     """A problem with what ``serve-ssh`` or ``serve-web`` was given (a key file, an address)."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
 from .store import NewDocument, Project
 from .text import DecodeError, StyleRange, canonical, decode, normalize_newlines, text_sha256
 
@@ -214,7 +215,7 @@ def _read_records(
                 report.skipped += 1
             else:
                 yield item
-    except ValueError as err:
+    except InputError as err:
         report.problems.append(f"{err}" if str(path) in str(err) else f"{path}: skipped: {err}")
     # Lines that were not JSON at all were reported by records_of: count them as skipped.
     report.skipped += sum(1 for p in report.problems[problems_before:] if "not valid JSON" in p)
@@ -315,7 +316,7 @@ def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> 
                 report.unchanged += 1
                 ready.append(item)
                 continue
-            if project.annotators_of(doc.id):
+            if project.record(doc.id).annotators():
                 report.skipped += 1
                 report.problems.append(
                     f"{item.where}: not re-imported: the text of {doc.id!r} changed after it was "
@@ -334,6 +335,8 @@ def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> 
             added, refused = project.import_spans(item.doc.id, item.spans)
             report.spans_added += added
             report.problems.extend(f"{item.where}: {msg}" for msg in refused)
-        for name in item.done_by:
-            if project.status(item.doc.id, name) != "done":
-                project.set_status(item.doc.id, name, "done")
+        if item.done_by:
+            done = set(project.record(item.doc.id).done_by())
+            for name in item.done_by:
+                if name not in done:
+                    project.set_status(item.doc.id, name, "done")

@@ -1,11 +1,56 @@
-"""Plain records the rest of the program passes around: documents, spans, statuses."""
+"""Typed records the rest of the program passes around: documents, spans, statuses.
+
+The store (``store.py``) is the only code that knows how these are kept on disk; everything else
+reads a :class:`DocumentRecord` (one document with every annotator's work on it) or the smaller
+records it holds. The rules shared by every reader are defined here, once: which statuses exist,
+how a document's status for one annotator is worked out, and the names the tool keeps for itself.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-STATUSES = ("new", "in progress", "done", "skipped")
+from .errors import InputError
+from .text import display_safe
+
+if TYPE_CHECKING:
+    from .text import StyleRange
+
+Status = Literal["new", "in progress", "done", "skipped"]
+STATUSES: tuple[Status, ...] = ("new", "in progress", "done", "skipped")
+FINISHED: frozenset[str] = frozenset({"done", "skipped"})
+
+GOLD = "gold"  # the annotator name of the reviewed (adjudicated) layer
+# Names the tool writes spans under itself: no person may label under them (the gold layer, and
+# the layers that merging gold policies make in exports).
+RESERVED_ANNOTATORS: frozenset[str] = frozenset({GOLD, "union", "majority"})
+
+
+def check_annotator_name(name: str, where: str = "annotator") -> str:
+    """``name`` stripped, if a person may label under it; else an InputError naming ``where``
+    (the option, key file line or header it came from). Refused: an empty name, control or
+    invisible characters, over 100 characters, and the names the tool keeps for itself."""
+    name = name.strip()
+    if not name:
+        raise InputError(f"{where}: no annotator name")
+    if display_safe(name) != name or "\n" in name or "\t" in name:
+        raise InputError(f"{where}: the annotator name {display_safe(name)!r} holds control characters")
+    if len(name) > 100:
+        raise InputError(f"{where}: the annotator name is longer than 100 characters")
+    if name in RESERVED_ANNOTATORS:
+        raise InputError(f"{where}: {name!r} is a name tui-reader keeps for itself "
+                         f"({', '.join(sorted(RESERVED_ANNOTATORS))}); choose another")
+    return name
+
+
+def status_for(stored: str | None, has_spans: bool) -> Status:
+    """One annotator's status of a document: the status they set, else "in progress" when they
+    have spans there, else "new". A stored "new" (an undone "done") does not hide their spans."""
+    if stored is not None and stored != "new":
+        return stored  # type: ignore[return-value]  # checked against STATUSES when stored
+    return "in progress" if has_spans else "new"
 
 
 @dataclass(slots=True)
@@ -29,15 +74,18 @@ class Document:
 
     info: DocumentInfo
     text: str
-    styles: list[Any]  # list[text.StyleRange]
+    styles: list[StyleRange]
 
     @property
     def id(self) -> str:
         return self.info.id
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Span:
+    """One annotator's labelled span of a document. (Not frozen, for the same reason as
+    DocumentInfo: an export builds 100k of them; treat as read-only.)"""
+
     id: str
     doc_id: str
     start: int
@@ -48,13 +96,22 @@ class Span:
     created: str
     updated: str
     note: str = ""
-    source: str = ""  # "" by hand; "import:<file>"; "suggestion:<rule or model>"
+    source: str = ""  # "" by hand; "import:<file>"; "suggestion:<rule or model>"; "review:<name>"
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        """What makes two annotators' spans "the same": start, end and label."""
+        return self.start, self.end, self.label
 
     def to_record(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Span:
+        try:  # a row as to_record() wrote it: every field, nothing else
+            return cls(**record)
+        except TypeError:
+            pass
         return cls(
             id=record["id"],
             doc_id=record["doc_id"],
@@ -71,10 +128,108 @@ class Span:
 
 
 @dataclass(frozen=True)
+class StatusMark:
+    """The status one annotator set on a document, and when."""
+
+    annotator: str
+    status: Status
+    updated: str = ""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A proposed span (a suggestion, or in review another annotator's span) that ``annotator``
+    (a person, or the gold layer) turned down, so that it is not proposed again; ``by`` is who
+    pressed the key (the reviewer, for the gold layer)."""
+
+    id: str
+    start: int
+    end: int
+    label: str
+    annotator: str
+    source: str
+    by: str
+    created: str
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return self.start, self.end, self.label
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Rejection:
+        return cls(
+            id=record["id"], start=record["start"], end=record["end"], label=record["label"],
+            annotator=record["annotator"], source=record["source"],
+            by=record.get("by", record["annotator"]), created=record.get("created", ""),
+        )
+
+
+@dataclass(frozen=True)
 class DocProgress:
     """One annotator's state of one document, for the article list."""
 
-    status: str = "new"
+    status: Status = "new"
     spans: int = 0  # this annotator's spans
     all_spans: int = 0  # everyone's
     done_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One document with everything every annotator did on it, as the store holds it.
+
+    ``spans`` are sorted by start, end, label, annotator; ``statuses`` holds the statuses that
+    annotators set (see :meth:`status_of` for the status of anyone); ``seconds`` is active
+    reading time per annotator."""
+
+    document: Document
+    sha256: str
+    spans: tuple[Span, ...] = ()
+    statuses: dict[str, StatusMark] = field(default_factory=dict)
+    rejections: tuple[Rejection, ...] = ()
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.document.info.id
+
+    @property
+    def info(self) -> DocumentInfo:
+        return self.document.info
+
+    @property
+    def text(self) -> str:
+        return self.document.text
+
+    def spans_of(self, annotator: str) -> list[Span]:
+        return [s for s in self.spans if s.annotator == annotator]
+
+    def status_of(self, annotator: str) -> Status:
+        mark = self.statuses.get(annotator)
+        return status_for(mark.status if mark else None,
+                          any(s.annotator == annotator for s in self.spans))
+
+    def done_by(self) -> tuple[str, ...]:
+        """Who marked this document done, sorted."""
+        return tuple(sorted(name for name, mark in self.statuses.items() if mark.status == "done"))
+
+    def annotators(self) -> set[str]:
+        """Everyone who labelled something here or set a status."""
+        return {s.annotator for s in self.spans} | set(self.statuses)
+
+    def statuses_shown(self, annotator: str | None = None) -> set[Status]:
+        """The statuses the app shows for this document: one per annotator who touched it (or of
+        ``annotator`` only); "new" for a document nobody touched."""
+        names: Iterable[str] = (annotator,) if annotator is not None else self.annotators()
+        return {self.status_of(name) for name in names} or {"new"}
+
+    def rejections_of(self, annotator: str) -> list[Rejection]:
+        return [r for r in self.rejections if r.annotator == annotator]
+
+    def progress(self, annotator: str) -> DocProgress:
+        own = sum(1 for s in self.spans if s.annotator == annotator)
+        return DocProgress(status=self.status_of(annotator), spans=own, all_spans=len(self.spans),
+                           done_by=self.done_by())

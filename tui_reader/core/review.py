@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from .model import GOLD, DocumentRecord
 from .store import Project
 from .suggest.proposal import Suggestion
 
-GOLD = "gold"
 Key = tuple[int, int, str]
 
 
@@ -42,25 +42,23 @@ class ReviewItem:
     open: int  # candidates neither accepted nor rejected
 
 
-def annotators_of(shard: dict) -> tuple[str, ...]:
-    names = {r["annotator"] for r in shard.get("spans", {}).values()}
-    names |= {r["annotator"] for r in shard.get("status", {}).values() if r["status"] == "done"}
+def annotators_of(record: DocumentRecord) -> tuple[str, ...]:
+    """Who labelled the document or marked it done, the gold layer left out."""
+    names = {s.annotator for s in record.spans} | set(record.done_by())
     names.discard(GOLD)
     return tuple(sorted(names))
 
 
-def candidates_from(shard: dict) -> list[Candidate]:
-    annotators = annotators_of(shard)
+def candidates_from(record: DocumentRecord) -> list[Candidate]:
+    annotators = annotators_of(record)
     by_key: dict[Key, set[str]] = defaultdict(set)
     gold: set[Key] = set()
-    for row in shard.get("spans", {}).values():
-        key = (row["start"], row["end"], row["label"])
-        if row["annotator"] == GOLD:
-            gold.add(key)
+    for span in record.spans:
+        if span.annotator == GOLD:
+            gold.add(span.key)
         else:
-            by_key[key].add(row["annotator"])
-    rejected = {(r["start"], r["end"], r["label"]) for r in shard.get("rejections", {}).values()
-                if r["annotator"] == GOLD}
+            by_key[span.key].add(span.annotator)
+    rejected = {r.key for r in record.rejections_of(GOLD)}
     out = []
     for key, names in by_key.items():
         decision = "accepted" if key in gold else "rejected" if key in rejected else ""
@@ -73,12 +71,12 @@ def candidates_from(shard: dict) -> list[Candidate]:
 def review_queue(project: Project) -> list[ReviewItem]:
     """Documents with more than one annotator, most open disagreements first."""
     items = []
-    for info, shard in project.iter_documents():
-        names = annotators_of(shard)
+    for record in project.records():
+        names = annotators_of(record)
         if len(names) < 2:
             continue
-        cands = candidates_from(shard)
-        items.append(ReviewItem(info.id, info.title, names,
+        cands = candidates_from(record)
+        items.append(ReviewItem(record.id, record.info.title, names,
                                 sum(1 for c in cands if not c.agreed),
                                 sum(1 for c in cands if not c.decision)))
     items.sort(key=lambda i: (-(i.open > 0), -i.disagreements, i.doc_id))
@@ -88,10 +86,10 @@ def review_queue(project: Project) -> list[ReviewItem]:
 def review_suggestions(project: Project, doc_id: str) -> list[Suggestion]:
     """The open candidates of one document, as suggestions the reviewer accepts or rejects; the
     confidence is the share of the document's annotators who marked it."""
-    shard = project.read_document_file(doc_id)
-    names = annotators_of(shard)
+    record = project.record(doc_id)
+    names = annotators_of(record)
     return [
         Suggestion(c.start, c.end, c.label, f"by {', '.join(c.annotators)}",
                    len(c.annotators) / max(len(names), 1))
-        for c in candidates_from(shard) if not c.decision
+        for c in candidates_from(record) if not c.decision
     ]

@@ -12,9 +12,8 @@ def matching_documents(project: Project, query: str) -> set[str] | None:
     if not needle:
         return None
     matches: set[str] = set()
-    for info, shard in project.iter_documents():
-        text_row = next(iter(shard.get("document", {}).values()), {})
-        haystack = f"{info.title}\n{info.source}\n{text_row.get('text', '')}".casefold()
-        if needle in haystack:
+    for record in project.records():
+        info = record.info
+        if needle in f"{info.title}\n{info.source}\n{record.text}".casefold():
             matches.add(info.id)
     return matches

@@ -11,7 +11,7 @@ import bisect
 from dataclasses import dataclass
 from typing import Literal
 
-from .model import Document, Span
+from .model import GOLD, Document, DocumentRecord, Rejection, Span, check_annotator_name, status_for
 from .segment import Segments
 from .store import Project
 from .suggest.proposal import Suggestion
@@ -26,15 +26,15 @@ class Change:
     kind: ChangeKind
     doc_id: str
     before: Span | str | None  # the span (or status) before; None for an add
-    after: Span | str | dict | None  # the span (status, rejection) after; None for a delete
+    after: Span | str | Rejection | None  # the span (status, rejection) after; None for a delete
 
     def describe(self) -> str:
         span = self.after if isinstance(self.after, Span) else self.before
         if self.kind == "status":
             return f"status {self.before} → {self.after}"
         if self.kind == "reject":
-            assert isinstance(self.after, dict)
-            return f"rejected {self.after['label']} ({self.after['source']})"
+            assert isinstance(self.after, Rejection)
+            return f"rejected {self.after.label} ({self.after.source})"
         assert isinstance(span, Span)
         excerpt = span.text if len(span.text) <= 30 else span.text[:29] + "…"
         if self.kind == "relabel":
@@ -44,8 +44,16 @@ class Change:
 
 
 class AnnotationSession:
-    def __init__(self, project: Project, annotator: str) -> None:
+    """``annotator`` labels; in review (``reviewer`` given) the session labels the gold layer."""
+
+    def __init__(self, project: Project, annotator: str, *, reviewer: str | None = None) -> None:
         self.project = project
+        self.reviewer = reviewer
+        if reviewer is not None:
+            check_annotator_name(reviewer, "reviewer")
+            annotator = GOLD
+        else:
+            annotator = check_annotator_name(annotator)
         self.annotator = annotator
         self.doc: Document | None = None
         self.segments: Segments | None = None
@@ -56,24 +64,30 @@ class AnnotationSession:
         self.redo_stack: list[Change] = []
         self.queue: list[str] | None = None  # documents to work through, in order (None: all)
         self.proposals: list[Suggestion] = []  # open suggestions (or review candidates) here
-        self.proposal_source = "suggestion"  # what an accepted proposal's span records
+        # What an accepted proposal's span records as its source.
+        self.proposal_source = f"review:{reviewer}" if reviewer is not None else "suggestion"
         self._offered: dict[tuple[int, int, str], Suggestion] = {}
+        self._rejected: set[tuple[int, int, str]] = set()  # keys this annotator turned down here
 
 
     # ---------------------------------------------------------------- documents
     def open(self, doc_id: str) -> Document:
-        doc = self.project.document(doc_id)
-        self.doc = doc
-        self.segments = Segments(doc.text)
-        self.reload_spans()
-        return doc
+        record = self.project.record(doc_id)
+        self.doc = record.document
+        self.segments = Segments(record.text)
+        self._take(record)
+        return self.doc
 
     def reload_spans(self) -> None:
+        """Take the open document's spans and statuses as they are on disk now."""
         assert self.doc is not None
-        everyone = self.project.spans(self.doc.id)
-        self.spans = [s for s in everyone if s.annotator == self.annotator]
-        self.others = [s for s in everyone if s.annotator != self.annotator]
-        self.status = self.project.doc_progress(self.doc.id, self.annotator).status
+        self._take(self.project.record(self.doc.id))
+
+    def _take(self, record: DocumentRecord) -> None:
+        self.spans = record.spans_of(self.annotator)
+        self.others = [s for s in record.spans if s.annotator != self.annotator]
+        self.status = record.status_of(self.annotator)
+        self._rejected = {r.key for r in record.rejections_of(self.annotator)}
 
     def first_unfinished(self, after: str | None = None) -> str | None:
         """The next document (after ``after``, wrapping round) that still needs this annotator.
@@ -89,7 +103,7 @@ class AnnotationSession:
         for doc_id in ids:
             if doc_id == after:
                 continue
-            progress = self.project.doc_progress(doc_id, self.annotator)
+            progress = self.project.progress(doc_id, self.annotator)
             if progress.status in ("done", "skipped"):
                 continue
             others_done = [a for a in progress.done_by if a != self.annotator]
@@ -131,12 +145,10 @@ class AnnotationSession:
         """Suggestions (or, in review, other annotators' spans) for the open document; those
         this annotator already has or turned down are left out."""
         assert self.doc is not None
-        have = {(s.start, s.end, s.label) for s in self.spans}
-        rejected = {(r["start"], r["end"], r["label"])
-                    for r in self.project.rejections(self.doc.id, self.annotator)}
+        have = {s.key for s in self.spans}
         self._offered = {p.key: p for p in proposals}
         self.proposals = sorted(
-            (p for p in proposals if p.key not in have and p.key not in rejected),
+            (p for p in proposals if p.key not in have and p.key not in self._rejected),
             key=lambda p: (p.start, p.end, p.label),
         )
 
@@ -148,7 +160,7 @@ class AnnotationSession:
     def accept(self, proposal: Suggestion) -> Change | None:
         """Make a proposal a span of this annotator; its ``source`` says where it came from."""
         assert self.doc is not None
-        if any((s.start, s.end, s.label) == proposal.key for s in self.spans):
+        if any(s.key == proposal.key for s in self.spans):
             return None
         span = self.project.add_span(self.doc.id, proposal.start, proposal.end, proposal.label,
                                      self.annotator, text=self.doc.text,
@@ -158,9 +170,10 @@ class AnnotationSession:
     def reject(self, proposal: Suggestion, by: str | None = None) -> Change:
         """Turn a proposal down: recorded, so it is not proposed again here."""
         assert self.doc is not None
-        record = self.project.reject(self.doc.id, proposal.start, proposal.end, proposal.label,
-                                     self.annotator, proposal.source, by or self.annotator)
-        return self._record(Change("reject", self.doc.id, None, record))
+        rejection = self.project.reject(self.doc.id, proposal.start, proposal.end, proposal.label,
+                                        self.annotator, proposal.source,
+                                        by or self.reviewer or self.annotator)
+        return self._record(Change("reject", self.doc.id, None, rejection))
 
     # ------------------------------------------------------------------ changes
     def label(self, label: str, start: int, end: int) -> Change | None:
@@ -196,7 +209,8 @@ class AnnotationSession:
     def set_status(self, status: str) -> Change | None:
         """Set this annotator's status of the open document; None when it already is ``status``."""
         assert self.doc is not None
-        if self.project.status(self.doc.id, self.annotator) == status:
+        mark = self.project.record(self.doc.id).statuses.get(self.annotator)
+        if (mark.status if mark else "new") == status:
             return None
         previous = self.project.set_status(self.doc.id, self.annotator, status)
         return self._record(Change("status", self.doc.id, previous, status))
@@ -232,9 +246,9 @@ class AnnotationSession:
             assert isinstance(new, str)
             project.set_status(doc_id, self.annotator, new)
         elif change.kind == "reject":
-            if isinstance(old, dict):
-                project.unreject(doc_id, old["id"])
-            if isinstance(new, dict):
+            if isinstance(old, Rejection):
+                project.unreject(doc_id, old.id)
+            if isinstance(new, Rejection):
                 project.restore_rejection(doc_id, new)
         elif change.kind in ("add", "delete"):
             if isinstance(old, Span):
@@ -249,35 +263,33 @@ class AnnotationSession:
         else:
             self._update_local(change.kind, old, new)
 
-    def _restore_proposal(self, record: dict) -> None:
-        key = (record["start"], record["end"], record["label"])
-        proposal = self._offered.get(key) or Suggestion(*key, record["source"])
+    def _restore_proposal(self, key: tuple[int, int, str], source: str) -> None:
+        proposal = self._offered.get(key) or Suggestion(*key, source)
         if proposal.key not in {p.key for p in self.proposals}:
             bisect.insort(self.proposals, proposal, key=lambda p: (p.start, p.end, p.label))
 
     def _update_local(self, kind: ChangeKind, old: object, new: object) -> None:
         """Mirror a saved change in memory: no re-read of the document file on every key."""
         if kind == "reject":
-            if isinstance(new, dict):  # rejected: no longer proposed
-                self.proposals = [p for p in self.proposals
-                                  if p.key != (new["start"], new["end"], new["label"])]
-            elif isinstance(old, dict):  # un-rejected: proposed again
-                self._restore_proposal(old)
+            if isinstance(new, Rejection):  # rejected: no longer proposed
+                self._rejected.add(new.key)
+                self.proposals = [p for p in self.proposals if p.key != new.key]
+            elif isinstance(old, Rejection):  # un-rejected: proposed again
+                self._rejected.discard(old.key)
+                self._restore_proposal(old.key, old.source)
             return
         if kind == "status":
             assert isinstance(new, str)
-            self.status = new if new != "new" or not self.spans else "in progress"
+            self.status = status_for(new, bool(self.spans))
             return
         if isinstance(old, Span):
             self.spans = [s for s in self.spans if s.id != old.id]
         if isinstance(new, Span):
             bisect.insort(self.spans, new, key=lambda s: (s.start, s.end, s.label, s.annotator))
-            self.proposals = [p for p in self.proposals if p.key != (new.start, new.end, new.label)]
+            self.proposals = [p for p in self.proposals if p.key != new.key]
         if isinstance(old, Span) and not isinstance(new, Span) and old.source.startswith(
                 f"{self.proposal_source}:"):
             # An accepted proposal undone: it is proposed again.
-            source = old.source.split(":", 1)[1]
-            self._restore_proposal({"start": old.start, "end": old.end, "label": old.label,
-                                    "source": source})
+            self._restore_proposal(old.key, old.source.split(":", 1)[1])
         if self.status in ("new", "in progress"):
-            self.status = "in progress" if self.spans else "new"
+            self.status = status_for(None, bool(self.spans))

@@ -16,28 +16,24 @@ def project_stats(project: Project) -> dict[str, Any]:
     statuses: dict[str, Counter[str]] = defaultdict(Counter)
     seconds: dict[str, float] = defaultdict(float)
     timed_docs: Counter[str] = Counter()
-    touched: dict[str, set[str]] = defaultdict(set)  # annotator -> documents with spans or status
+    touched: set[str] = set()  # annotators with a span or a status somewhere
     documents = 0
-    for info, shard in project.iter_documents():
+    for record in project.records():
         documents += 1
-        for row in shard.get("spans", {}).values():
-            labels[row["label"]] += 1
-            spans_by[row["annotator"]][row["label"]] += 1
-            touched[row["annotator"]].add(info.id)
-        explicit = {r["annotator"]: r["status"] for r in shard.get("status", {}).values()}
-        for name in explicit:
-            touched[name].add(info.id)
-        for name, docs in touched.items():
-            if info.id in docs:
-                statuses[name][explicit.get(name, "in progress")] += 1
-        for row in shard.get("time", {}).values():
-            seconds[row["annotator"]] += row["seconds"]
-            timed_docs[row["annotator"]] += 1
-    annotators = sorted(set(touched) | set(seconds))
+        for span in record.spans:
+            labels[span.label] += 1
+            spans_by[span.annotator][span.label] += 1
+        for name in record.annotators():
+            touched.add(name)
+            statuses[name][record.status_of(name)] += 1
+        for name, spent in record.seconds.items():
+            seconds[name] += spent
+            timed_docs[name] += 1
+    annotators = sorted(touched | set(seconds))
     status_rows = {}
     for name in annotators:
         row = {s: statuses[name][s] for s in STATUSES}
-        row["new"] = documents - sum(row.values())
+        row["new"] = documents - sum(n for s, n in row.items() if s != "new")  # untouched ones too
         status_rows[name] = row
     return {
         "documents": documents,

@@ -28,15 +28,19 @@ from typing import Any
 from tinydb import where
 
 from .config import ProjectConfig, default_config_text, load_config
-from .model import STATUSES, DocProgress, Document, DocumentInfo, Span
-from .storage import (
-    CorruptFileError,
-    FlockLock,
-    SafeTinyDB,
-    StoreError,
-    read_json_file,
-    write_json_atomic,
+from .errors import CorruptFileError, InputError, NotFoundError, StoreError
+from .model import (
+    STATUSES,
+    DocProgress,
+    Document,
+    DocumentInfo,
+    DocumentRecord,
+    Rejection,
+    Span,
+    StatusMark,
+    status_for,
 )
+from .storage import FlockLock, SafeTinyDB, read_json_file, write_json_atomic
 from .text import StyleRange
 
 FORMAT_VERSION = 1
@@ -73,6 +77,18 @@ def _checked_tables(data: Any, path: Path, required: dict[str, frozenset[str]]) 
     if problem:
         raise CorruptFileError(f"{path}: {problem}; it was left untouched")
     return data
+
+
+def _span_order(span: Span) -> tuple[int, int, str, str]:
+    return span.start, span.end, span.label, span.annotator
+
+
+def check_annotator(name: object) -> str:
+    """A span or status needs an annotator (any name: an import may carry the gold layer; a
+    person's name is checked where it comes in, see ``model.check_annotator_name``)."""
+    if not isinstance(name, str) or not name:
+        raise InputError("a span needs an annotator name")
+    return name
 
 
 def now_iso() -> str:
@@ -201,7 +217,7 @@ class Project:
         try:
             return self._by_id[doc_id]
         except KeyError:
-            raise KeyError(f"no document {doc_id!r} in {self.root}") from None
+            raise NotFoundError(f"no document {doc_id!r} in {self.root}") from None
 
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._by_id
@@ -279,21 +295,47 @@ class Project:
         db.storage.fsync = not self.bulk
         return db
 
-    def read_document_file(self, doc_id: str) -> dict[str, Any]:
-        """Every table of one document (text, spans, statuses, rejections) as stored."""
-        return self._read_shard(doc_id)
-
     def _read_shard(self, doc_id: str) -> dict[str, Any]:
         """The raw tables of one document file, read without a lock (files are always whole)."""
         path = self.doc_path(doc_id)
         return _checked_tables(read_json_file(path), path, _SHARD_KEYS)
+
+    def record(self, doc_id: str) -> DocumentRecord:
+        """One document with every annotator's spans, statuses, rejections and time (one read,
+        no lock: files are always whole)."""
+        return self._record_from(self.info(doc_id), self._read_shard(doc_id))
+
+    def records(self) -> Iterator[DocumentRecord]:
+        """Every document's record in corpus order, read one at a time (for exports and figures)."""
+        for info in self._catalog:
+            yield self._record_from(info, self._read_shard(info.id))
+
+    def _record_from(self, info: DocumentInfo, shard: dict[str, Any]) -> DocumentRecord:
+        text_row = next(iter(shard.get("document", {}).values()), None)
+        if text_row is None:
+            raise CorruptFileError(f"{self.doc_path(info.id)}: the text of {info.id!r} is missing")
+        spans = [Span.from_record(r) for r in shard.get("spans", {}).values()]
+        spans.sort(key=_span_order)
+        statuses = {
+            r["annotator"]: StatusMark(r["annotator"], r["status"], r.get("updated", ""))
+            for r in shard.get("status", {}).values()
+        }
+        return DocumentRecord(
+            document=Document(info=info, text=text_row["text"],
+                              styles=[StyleRange.from_json(s) for s in text_row.get("styles", [])]),
+            sha256=text_row["sha256"],
+            spans=tuple(spans),
+            statuses=statuses,
+            rejections=tuple(Rejection.from_record(r) for r in shard.get("rejections", {}).values()),
+            seconds={r["annotator"]: r["seconds"] for r in shard.get("time", {}).values()},
+        )
 
     # ------------------------------------------------------------------- spans
     def spans(self, doc_id: str, annotator: str | None = None) -> list[Span]:
         """Spans of a document (one annotator's, or everyone's), ordered by start, then end."""
         rows = self._read_shard(doc_id).get("spans", {}).values()
         spans = [Span.from_record(r) for r in rows if annotator is None or r["annotator"] == annotator]
-        spans.sort(key=lambda s: (s.start, s.end, s.label, s.annotator))
+        spans.sort(key=_span_order)
         return spans
 
     def add_span(
@@ -331,7 +373,7 @@ class Project:
                 annotator = item["annotator"]
                 try:
                     self._check_span(doc_id, start, end, label, annotator, len(text))
-                except ValueError as err:
+                except InputError as err:
                     refused.append(f"span {item.get('n', '?')} refused: {err}")
                     continue
                 if (start, end, label, annotator) in existing:
@@ -370,42 +412,43 @@ class Project:
         changes: dict[str, Any] = {"updated": now_iso()}
         if label is not None:
             if label not in self.config.label_names:
-                raise ValueError(self._unknown_label(label))
+                raise InputError(self._unknown_label(label))
             changes["label"] = label
         if note is not None:
             changes["note"] = note
         with table.storage.lock:
             if not table.update(changes, where("id") == span_id):
-                raise KeyError(f"no span {span_id} in document {doc_id!r}")
+                raise NotFoundError(f"no span {span_id} in document {doc_id!r}")
             row = table.get(where("id") == span_id)
         return Span.from_record(row)
 
     def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
                     length: int) -> None:
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
-            raise ValueError(f"span offsets must be whole numbers, got {start!r}-{end!r}")
+            raise InputError(f"span offsets must be whole numbers, got {start!r}-{end!r}")
         if not 0 <= start < end <= length:
-            raise ValueError(
+            raise InputError(
                 f"span {start}-{end} is outside the text of {doc_id!r} ({length} characters) "
                 "or empty"
             )
         if label not in self.config.label_names:
-            raise ValueError(self._unknown_label(label))
-        if not annotator or not isinstance(annotator, str):
-            raise ValueError("a span needs an annotator name")
+            raise InputError(self._unknown_label(label))
+        check_annotator(annotator)
 
     def _unknown_label(self, label: str) -> str:
         return f"unknown label {label!r} (this project's labels: {', '.join(self.config.label_names)})"
 
     # ----------------------------------------------------------------- status
     def status(self, doc_id: str, annotator: str) -> str:
-        rows = self._read_shard(doc_id).get("status", {}).values()
-        return next((r["status"] for r in rows if r["annotator"] == annotator), "new")
+        """One annotator's status of a document (see ``model.status_for``)."""
+        return self.progress(doc_id, annotator).status
 
     def set_status(self, doc_id: str, annotator: str, status: str) -> str:
-        """Set one annotator's status of a document; returns the previous status."""
+        """Set one annotator's status of a document; returns the status stored before ("new"
+        when none was)."""
         if status not in STATUSES:
-            raise ValueError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
+            raise InputError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
+        check_annotator(annotator)
         self.info(doc_id)
         table = self._doc_db(doc_id).table("status")
         with table.storage.lock:
@@ -416,24 +459,20 @@ class Project:
         return previous
 
     def reject(self, doc_id: str, start: int, end: int, label: str, annotator: str,
-               source: str, by: str) -> dict[str, Any]:
+               source: str, by: str) -> Rejection:
         """Record that ``annotator`` (a person, or the gold layer) turned down a proposed span
         (a suggestion, or in review another annotator's span) so it is not proposed again."""
-        record = {"id": uuid.uuid4().hex, "start": start, "end": end, "label": label,
-                  "annotator": annotator, "source": source, "by": by, "created": now_iso()}
-        self._doc_db(doc_id).table("rejections").insert(record)
-        return record
+        rejection = Rejection(id=uuid.uuid4().hex, start=start, end=end, label=label,
+                              annotator=annotator, source=source, by=by, created=now_iso())
+        self._doc_db(doc_id).table("rejections").insert(rejection.to_record())
+        return rejection
 
-    def restore_rejection(self, doc_id: str, record: dict[str, Any]) -> None:
+    def restore_rejection(self, doc_id: str, rejection: Rejection) -> None:
         """Put back a rejection exactly as it was (redo)."""
-        self._doc_db(doc_id).table("rejections").insert(dict(record))
+        self._doc_db(doc_id).table("rejections").insert(rejection.to_record())
 
     def unreject(self, doc_id: str, rejection_id: str) -> None:
         self._doc_db(doc_id).table("rejections").remove(where("id") == rejection_id)
-
-    def rejections(self, doc_id: str, annotator: str) -> list[dict[str, Any]]:
-        rows = self._read_shard(doc_id).get("rejections", {}).values()
-        return [r for r in rows if r["annotator"] == annotator]
 
     def add_time(self, doc_id: str, annotator: str, seconds: float) -> None:
         """Add active reading time (the app leaves out idle gaps) to one annotator's total."""
@@ -447,13 +486,6 @@ class Project:
                          where("annotator") == annotator)
 
     # --------------------------------------------------------------- overview
-    def progress(self, annotator: str) -> dict[str, DocProgress]:
-        """Status and span counts of every document for one annotator (one read per document)."""
-        result: dict[str, DocProgress] = {}
-        for info in self._catalog:
-            result[info.id] = self._progress_from(self._read_shard(info.id), annotator)
-        return result
-
     def progress_changes(self, annotator: str, seen: dict[str, int]) -> dict[str, DocProgress]:
         """Progress of the documents whose files changed since ``seen`` (doc id -> mtime_ns),
         which is updated in place: a stat per document, a read only for the changed ones."""
@@ -465,46 +497,24 @@ class Project:
                 continue
             if seen.get(info.id) != mtime:
                 seen[info.id] = mtime
-                changed[info.id] = self.doc_progress(info.id, annotator)
+                changed[info.id] = self.progress(info.id, annotator)
         return changed
 
-    def doc_progress(self, doc_id: str, annotator: str) -> DocProgress:
-        return self._progress_from(self._read_shard(doc_id), annotator)
-
-    @staticmethod
-    def _progress_from(shard: dict[str, Any], annotator: str) -> DocProgress:
+    def progress(self, doc_id: str, annotator: str) -> DocProgress:
+        """One annotator's status and span counts of one document, without building its record
+        (the article list reads this for every document)."""
+        shard = self._read_shard(doc_id)
         spans = shard.get("spans", {})
         statuses = shard.get("status", {}).values()
         mine = next((r["status"] for r in statuses if r["annotator"] == annotator), None)
-        if mine == "new":  # an undone "done" leaves "new" behind: spans still mean in progress
-            mine = None
         own = sum(1 for r in spans.values() if r["annotator"] == annotator)
-        status = mine or ("in progress" if own else "new")
         done_by = tuple(sorted(r["annotator"] for r in statuses if r["status"] == "done"))
-        return DocProgress(status=status, spans=own, all_spans=len(spans), done_by=done_by)
-
-    def annotators_of(self, doc_id: str) -> set[str]:
-        """Everyone who labelled or set a status on this document."""
-        shard = self._read_shard(doc_id)
-        return {r["annotator"] for r in shard.get("spans", {}).values()} | {
-            r["annotator"] for r in shard.get("status", {}).values()
-        }
-
-    def iter_documents(self) -> Iterator[tuple[DocumentInfo, dict[str, Any]]]:
-        """Each document with its raw file contents, in corpus order; for exports (lock-free)."""
-        for info in self._catalog:
-            yield info, self._read_shard(info.id)
+        return DocProgress(status=status_for(mine, own > 0), spans=own, all_spans=len(spans),
+                           done_by=done_by)
 
     def sync(self) -> None:
         """Flush everything written in bulk mode to disk."""
         os.sync()
-
-    def annotators(self) -> list[str]:
-        names: set[str] = set()
-        for _info, shard in self.iter_documents():
-            names.update(r["annotator"] for r in shard.get("spans", {}).values())
-            names.update(r["annotator"] for r in shard.get("status", {}).values())
-        return sorted(names)
 
     def clean_temp_files(self, older_than: float = 60.0) -> int:
         """Delete temp files left by writers killed mid-write (a live writer needs milliseconds)."""

@@ -126,7 +126,7 @@ class StyleRange:
     @classmethod
     def from_json(cls, item: list[Any] | tuple[Any, ...]) -> StyleRange:
         if not isinstance(item, list | tuple) or len(item) not in (3, 4):
-            raise ValueError(f"style range must be [start, end, kind, value], got {item!r}")
+            raise InputError(f"style range must be [start, end, kind, value], got {item!r}")
         start, end, kind = item[0], item[1], item[2]
         value = item[3] if len(item) == 4 else ""
         if (
@@ -137,7 +137,7 @@ class StyleRange:
             or not isinstance(kind, str)
             or not isinstance(value, str)
         ):
-            raise ValueError(f"malformed style range {item!r}")
+            raise InputError(f"malformed style range {item!r}")
         return cls(start, end, kind, value)
 
 

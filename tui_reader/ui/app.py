@@ -13,9 +13,9 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
-from ..core.errors import StoreError
+from ..core.errors import StoreError, TuiReaderError
 from ..core.model import DocProgress, Span
-from ..core.review import GOLD, review_queue, review_suggestions
+from ..core.review import review_queue, review_suggestions
 from ..core.search import matching_documents
 from ..core.session import AnnotationSession, Change
 from ..core.store import Project
@@ -50,7 +50,7 @@ class AnnotatorApp(App[None]):
         super().__init__()
         self.project = project
         self.reviewer = reviewer
-        self.session = AnnotationSession(project, GOLD if reviewer else annotator)
+        self.session = AnnotationSession(project, annotator, reviewer=reviewer)
         self.snap_words = True
         self.show_others = reviewer is not None
         self.suggest = suggest and reviewer is None
@@ -60,7 +60,6 @@ class AnnotatorApp(App[None]):
         self.model_ready = False
         self._labels_since_training = 0
         if reviewer is not None:
-            self.session.proposal_source = f"review:{reviewer}"
             self.sub_title = f"review by {reviewer}"
         # Actions whose save failed, oldest first: (do, after, verb), retried until they are on disk.
         self._pending: list[tuple[Callable[[], Change | None], Callable[[Change | None], None], str]] = []
@@ -375,7 +374,7 @@ class AnnotatorApp(App[None]):
             self._pending.append((do, after, verb))
             self._saving_failed(err)
             return
-        except (StoreError, KeyError, ValueError) as err:
+        except TuiReaderError as err:
             # Not worth retrying (a damaged file, a span deleted from another terminal):
             # say so plainly and show what is on disk.
             message = str(err.args[0]) if err.args else str(err)

@@ -2,7 +2,7 @@
 
 A writer is opened on a target, receives one :class:`~.dataset.ExportDoc` at a time and is closed::
 
-    with ProdigyWriter.open(Path("out.jsonl"), WriterOptions(strict=True)) as writer:
+    with get_format("prodigy").writer.open(Path("out.jsonl"), WriterOptions(strict=True)) as writer:
         for doc in export_docs(project):
             writer.write(doc)
     report = writer.report
@@ -20,15 +20,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
-from .dataset import ExportDoc
+from .dataset import ExportDoc, SpanRecord
+
+if TYPE_CHECKING:
+    from .registry import Format
 
 
 class ExportLossError(InputError):
@@ -46,6 +50,8 @@ class WriterOptions:
 
 @dataclass
 class WriteReport:
+    """What one writer wrote (one file or folder: a split)."""
+
     documents: int = 0
     spans: int = 0
     labels: Counter[str] = field(default_factory=Counter)  # spans written per label
@@ -70,16 +76,38 @@ class WriteReport:
         ]
 
 
+@dataclass
+class ExportReport:
+    """What a whole export wrote: per split, in total, and what it left out."""
+
+    fmt: str
+    target: Path
+    splits: dict[str, WriteReport] = field(default_factory=dict)  # "" when there is no split
+    total: WriteReport = field(default_factory=WriteReport)
+    skipped: Counter[str] = field(default_factory=Counter)  # documents a gold policy left out
+    sources: Counter[str] = field(default_factory=Counter)  # exported documents per source folder
+    options: dict[str, Any] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: what was written, then every loss and notice."""
+        parts = [f"{self.total.documents} documents", f"{self.total.spans} spans"]
+        if len(self.splits) > 1 or "" not in self.splits:
+            parts.append(", ".join(f"{n} {r.documents}" for n, r in self.splits.items()))
+        where = "stdout" if str(self.target) == "-" else self.target
+        line = f"{self.fmt} export to {where}: " + "; ".join(parts)
+        extra = self.total.lines() + [f"{what}: {n}" for what, n in sorted(self.skipped.items())]
+        return line + ("; " + "; ".join(extra) if extra else "")
+
+
 class Writer:
-    """Base of the dataset writers (one module per format)."""
+    """Base of the dataset writers (one module per format, described by its ``Format``)."""
 
-    name: ClassVar[str] = ""
-    suffix: ClassVar[str] = ""  # file suffix, "" for a folder format
-    folder: ClassVar[bool] = False  # writes a folder rather than one file
-    single_layer: ClassVar[bool] = True  # holds one set of spans per document
-    binary: ClassVar[bool] = False
-
-    def __init__(self, target: Path, options: WriterOptions, atomic: bool = True) -> None:
+    def __init__(self, fmt: Format, target: Path, options: WriterOptions, atomic: bool = True,
+                 ) -> None:
+        self.fmt = fmt
+        self.name = fmt.name
+        self.folder = fmt.writes_folder
         self.target = Path(target)
         self.options = options
         self.report = WriteReport()
@@ -95,15 +123,13 @@ class Writer:
                     raise FileExistsError(f"{self.target} exists and is not an empty folder")
             self.path.mkdir(parents=True, exist_ok=True)
             self.out: IO[Any] | None = None
+        elif str(target) == "-":  # standard output: written as it goes, nothing to put in place
+            self.atomic = False
+            self.out = _Stdout()
         else:
             self.target.parent.mkdir(parents=True, exist_ok=True)
             self.out = open(self.path, "wb")  # noqa: SIM115 - closed in close()/abort()
         self._begin()
-
-    @classmethod
-    def open(cls, target: str | os.PathLike[str], options: WriterOptions | None = None,
-             atomic: bool = True) -> Writer:
-        return cls(Path(target), options or WriterOptions(), atomic=atomic)
 
     # -- what subclasses implement
     def _begin(self) -> None:
@@ -127,7 +153,8 @@ class Writer:
         self._finish()
         if self.out is not None:
             self.out.flush()
-            os.fsync(self.out.fileno())
+            if not isinstance(self.out, _Stdout):
+                os.fsync(self.out.fileno())
             self.out.close()
         if self.atomic:
             if self.folder:
@@ -164,7 +191,7 @@ class Writer:
             self.abort()
 
     # -- helpers for subclasses
-    def layer_spans(self, doc: ExportDoc) -> list[dict[str, Any]]:
+    def layer_spans(self, doc: ExportDoc) -> list[SpanRecord]:
         """The document's one layer (ValueError listing the gold policies when there are more)."""
         return doc.single_layer(self.name)
 
@@ -182,7 +209,7 @@ class Writer:
         if n > 0:
             self.report.notices[what] += n
 
-    def count_spans(self, spans: list[dict[str, Any]]) -> None:
+    def count_spans(self, spans: list[SpanRecord]) -> None:
         self.report.spans += len(spans)
         self.report.labels.update(s["label"] for s in spans)
 
@@ -191,10 +218,23 @@ class Writer:
             self.report.annotators[name] += 1
 
 
-def overlapping_same_label(spans: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+class _Stdout:
+    """Standard output as a writer's binary stream (never closed, never fsynced)."""
+
+    def write(self, data: bytes) -> int:
+        return sys.stdout.buffer.write(data)
+
+    def flush(self) -> None:
+        sys.stdout.buffer.flush()
+
+    def close(self) -> None:
+        self.flush()
+
+
+def overlapping_same_label(spans: list[SpanRecord]) -> tuple[list[SpanRecord], int]:
     """Spans without overlaps among spans of the same label (earliest start, then longest, wins);
     returns (kept, dropped count). Spans of different labels may overlap."""
-    kept: list[dict[str, Any]] = []
+    kept: list[SpanRecord] = []
     last_end: dict[str, int] = {}
     dropped = 0
     for span in sorted(spans, key=lambda s: (s["start"], -s["end"], s["label"])):

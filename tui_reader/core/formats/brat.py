@@ -25,6 +25,7 @@ from typing import Any
 
 from .base import Writer
 from .dataset import ExportDoc
+from .registry import Format
 
 # Everything str.splitlines() breaks on: none of these may appear inside a .ann line.
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -60,9 +61,6 @@ def annotation_conf(labels: list[str] | tuple[str, ...]) -> str:
 
 
 class BratWriter(Writer):
-    name = "brat"
-    folder = True
-
     def _begin(self) -> None:
         self._names: set[str] = set()
         self._ids: list[tuple[str, str]] = []
@@ -109,3 +107,10 @@ class BratWriter(Writer):
     def _finish(self) -> None:
         rows = "".join(f"{name}\t{_BREAK_RUN.sub(' ', doc_id)}\n" for name, doc_id in self._ids)
         (self.path / "ids.tsv").write_text("name\tid\n" + rows, encoding="utf-8", newline="\n")
+
+
+FORMAT = Format(
+    name="brat", summary="brat standoff: a .txt and .ann pair per document", writer=BratWriter,
+    writes_folder=True, always_folder=True,
+    cannot_carry=("line breaks at a span's edge (trimmed)", "more than one annotator's layer"),
+)

@@ -10,14 +10,11 @@ exports it starts with the YAML header Hugging Face reads (splits and column typ
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ... import __version__
+from ..agreement import agreement_markdown
 from ..store import Project
-from .hf import features_yaml
-
-if TYPE_CHECKING:
-    from .export import ExportReport
+from .base import ExportReport
+from .registry import get_format
 
 _CONVENTION = (
     "Offsets are Python `str` indices, i.e. Unicode code points, into each document's text, "
@@ -32,24 +29,15 @@ def _cell(value: object) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")
 
 
-def _yaml_header(report: ExportReport, labels: tuple[str, ...]) -> str:
-    suffix = ".jsonl"
-    lines = ["---", "configs:", "- config_name: default", "  data_files:"]
-    for name, split_report in report.splits.items():
-        if split_report.files:
-            lines += [f"  - split: {name}", f"    path: {name}{suffix}"]
-    lines += ["dataset_info:", features_yaml(labels), "---", ""]
-    return "\n".join(lines)
-
-
-def dataset_card(project: Project, report: ExportReport, agreement: str | None = None) -> str:
+def dataset_card(project: Project, report: ExportReport) -> str:
     """The README.md text of a folder export described by ``report``."""
     labels = project.config.label_names
     splits = report.splits
     split_names = [n or "all" for n in splits]
     out: list[str] = []
-    if report.fmt == "hf":
-        out.append(_yaml_header(report, labels))
+    fmt = get_format(report.fmt)
+    if fmt.card_header is not None:
+        out.append(fmt.card_header(report, labels))
     out.append(f"# {report.target.name}: labelled spans in news articles ({report.fmt})\n")
     out.append(
         f"Exported by tui-reader {__version__} from the project at `{project.root}`: "
@@ -93,7 +81,9 @@ def dataset_card(project: Project, report: ExportReport, agreement: str | None =
     out.append(f"\nGold policy: {gold or 'none (every annotator kept)'}.\n")
 
     out.append("## Agreement\n")
-    out.append((agreement or "Inter-annotator agreement: not computed.") + "\n")
+    agreement = agreement_markdown(project)
+    out.append((agreement or "Inter-annotator agreement: fewer than two annotators on the same "
+                "documents.") + "\n")
 
     out.append("## Offsets\n")
     out.append(_CONVENTION + "\n")
@@ -115,8 +105,7 @@ def dataset_card(project: Project, report: ExportReport, agreement: str | None =
     for name, split_report in splits.items():
         for path in split_report.files:
             out.append(f"- `{path.name}`" + (f": split {name}" if name else ""))
-    if report.fmt == "hf":
-        out.append("- `labels.json`: label names, descriptions and BIO column names")
+    out.append("- `labels.json`: label names, descriptions and BIO column names")
     out.append("")
     out.append(f"Made with tui-reader {__version__}.\n")
     return "\n".join(out)

@@ -22,12 +22,10 @@ from __future__ import annotations
 from .base import Writer
 from .dataset import ExportDoc
 from .hf import bio_layers
+from .registry import Format
 
 
 class ConllWriter(Writer):
-    name = "conll"
-    suffix = ".conll"
-
     def _begin(self) -> None:
         assert self.out is not None
         if not self.options.labels:
@@ -55,3 +53,11 @@ class ConllWriter(Writer):
         self.out.write("".join(lines).encode("utf-8"))
         self.count_spans(kept)
         self.count_layer(doc.annotators[0] if doc.annotators else None)
+
+
+FORMAT = Format(
+    name="conll", summary="token per line with a BIO column per label", writer=ConllWriter,
+    suffix=".conll", tokenized=True,
+    cannot_carry=("spans off token boundaries", "overlaps of one label", "span notes",
+                  "more than one annotator's layer"),
+)

@@ -1,6 +1,6 @@
 """What every dataset writer receives: documents with their spans, gold policies, splits.
 
-:func:`export_docs` reads a project one document at a time (``Project.iter_documents``) and yields
+:func:`export_docs` reads a project one document at a time (``Project.records``) and yields
 :class:`ExportDoc` records. Which documents and spans: the semantics of
 :class:`~tui_reader.core.formats.jsonl.ExportFilter` (by default the documents with a span or
 that someone marked done; ``all_documents`` for every one; ``annotator``, ``labels`` and ``status``
@@ -33,13 +33,63 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypedDict
 
+from ..errors import InputError
+from ..model import GOLD, STATUSES, DocumentRecord, Span
 from ..store import Project
-from .jsonl import ExportFilter, document_statuses, span_record
 
-GOLD = "gold"  # the reserved annotator name of adjudicated spans
 POLICY_CHOICES = "--gold annotator:NAME, --gold union, --gold majority [--min-agree K], --gold adjudicated"
+
+
+class _SpanFields(TypedDict):
+    start: int
+    end: int
+    label: str
+    text: str  # == the document's text[start:end]
+    annotator: str  # a person, "gold", or the merging gold policy ("union", "majority")
+
+
+class SpanRecord(_SpanFields, total=False):
+    """A span as every export sees it (and as native JSONL writes it)."""
+
+    note: str
+    source: str
+    annotators: list[str]  # after a merging gold policy: who marked it
+
+
+def span_record(span: Span) -> SpanRecord:
+    out = SpanRecord(start=span.start, end=span.end, label=span.label, text=span.text,
+                     annotator=span.annotator)
+    if span.note:
+        out["note"] = span.note
+    if span.source:
+        out["source"] = span.source
+    return out
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Which documents and spans an export holds.
+
+    By default: documents with at least one (matching) span, or that someone marked done (a done
+    article with no span is a real negative; one nobody read is not). ``all_documents``: every one.
+    """
+
+    annotator: str | None = None
+    labels: tuple[str, ...] = ()
+    status: str | None = None
+    all_documents: bool = False
+
+    def check(self, project: Project) -> None:
+        unknown = [label for label in self.labels if label not in project.config.label_names]
+        if unknown:
+            raise InputError(
+                f"unknown label {unknown[0]!r} (this project's labels: "
+                f"{', '.join(project.config.label_names)})"
+            )
+        if self.status is not None and self.status not in STATUSES:
+            raise InputError(f"unknown status {self.status!r} (one of: {', '.join(STATUSES)})")
 
 
 @dataclass(frozen=True)
@@ -55,26 +105,26 @@ class ExportDoc:
     text: str
     sha256: str
     meta: dict[str, Any]
-    spans: list[dict[str, Any]]
+    spans: list[SpanRecord]
     done_by: list[str]
     annotators: tuple[str, ...]
     stamps: dict[str, str] = field(default_factory=dict)
     policy: str | None = None
 
-    def layers(self) -> dict[str, list[dict[str, Any]]]:
+    def layers(self) -> dict[str, list[SpanRecord]]:
         """Spans per annotator, one entry per layer present (possibly empty), in name order."""
-        out: dict[str, list[dict[str, Any]]] = {name: [] for name in self.annotators}
+        out: dict[str, list[SpanRecord]] = {name: [] for name in self.annotators}
         for span in self.spans:
             out.setdefault(span["annotator"], []).append(span)
         return out
 
-    def single_layer(self, fmt: str) -> list[dict[str, Any]]:
+    def single_layer(self, fmt: str) -> list[SpanRecord]:
         """The spans of a format that holds one set of spans per document.
 
-        Raises ValueError (one line, listing the choices) when several annotators' layers are
+        Raises InputError (one line, listing the choices) when several annotators' layers are
         present and no gold policy chose one."""
         if len(self.annotators) > 1:
-            raise ValueError(
+            raise InputError(
                 f"{fmt} holds one set of spans per document, but document {self.id!r} has "
                 f"spans by {', '.join(self.annotators)}: choose one with {POLICY_CHOICES} "
                 "(or --annotator NAME)"
@@ -102,19 +152,19 @@ def parse_gold(spec: str | None, min_agree: int | None = None) -> GoldPolicy | N
     """``annotator:NAME``, ``union``, ``majority`` or ``adjudicated`` (None: no policy)."""
     if min_agree is not None and (isinstance(min_agree, bool) or not isinstance(min_agree, int)
                                   or min_agree < 1):
-        raise ValueError(f"--min-agree must be a whole number of at least 1, not {min_agree!r}")
+        raise InputError(f"--min-agree must be a whole number of at least 1, not {min_agree!r}")
     if spec is None:
         if min_agree is not None:
-            raise ValueError("--min-agree goes with --gold majority")
+            raise InputError("--min-agree goes with --gold majority")
         return None
     if spec.startswith("annotator:") and spec[len("annotator:"):]:
         policy = GoldPolicy("annotator", annotator=spec[len("annotator:"):])
     elif spec in ("union", "majority", "adjudicated"):
         policy = GoldPolicy(spec, min_agree=min_agree if spec == "majority" else None)
     else:
-        raise ValueError(f"unknown gold policy {spec!r} (one of: {POLICY_CHOICES})")
+        raise InputError(f"unknown gold policy {spec!r} (one of: {POLICY_CHOICES})")
     if min_agree is not None and policy.kind != "majority":
-        raise ValueError("--min-agree goes with --gold majority")
+        raise InputError("--min-agree goes with --gold majority")
     return policy
 
 
@@ -132,7 +182,7 @@ def apply_gold(doc: ExportDoc, policy: GoldPolicy | None, keep_all: bool = False
     voters = {name: spans for name, spans in layers.items() if name != GOLD}
     if not voters:
         return _only(doc, policy, None, []) if keep_all else None
-    votes: dict[tuple[int, int, str], list[dict[str, Any]]] = {}
+    votes: dict[tuple[int, int, str], list[SpanRecord]] = {}
     for name in sorted(voters):
         for span in voters[name]:
             votes.setdefault((span["start"], span["end"], span["label"]), []).append(span)
@@ -161,7 +211,7 @@ def apply_gold(doc: ExportDoc, policy: GoldPolicy | None, keep_all: bool = False
 
 
 def _only(doc: ExportDoc, policy: GoldPolicy, name: str | None,
-          spans: list[dict[str, Any]]) -> ExportDoc:
+          spans: list[SpanRecord]) -> ExportDoc:
     stamps = {name: doc.stamps[name]} if name is not None and name in doc.stamps else {}
     return replace(doc, spans=list(spans), annotators=(name,) if name else (), policy=policy.name,
                    stamps=stamps)
@@ -180,50 +230,49 @@ def export_docs(
     if gold is not None and flt.annotator is not None and not (
         gold.kind == "annotator" and gold.annotator == flt.annotator
     ):
-        raise ValueError(
+        raise InputError(
             f"--annotator {flt.annotator} keeps only that annotator's spans: it cannot go with "
             f"--gold {gold.name}"
         )
-    for info, shard in project.iter_documents():
-        if flt.status is not None and flt.status not in document_statuses(shard, flt.annotator):
+    for record in project.records():
+        doc = export_doc(record, flt)
+        if doc is None:
             continue
-        status_rows = [
-            r for r in shard.get("status", {}).values()
-            if flt.annotator is None or r["annotator"] == flt.annotator
-        ]
-        rows = [
-            r for r in shard.get("spans", {}).values()
-            if (flt.annotator is None or r["annotator"] == flt.annotator)
-            and (not flt.labels or r["label"] in flt.labels)
-        ]
-        done_by = sorted(r["annotator"] for r in status_rows if r["status"] == "done")
-        if not (flt.all_documents or rows or done_by):
-            continue
-        text_row = next(iter(shard.get("document", {}).values()), None)
-        if text_row is None:
-            continue
-        rows.sort(key=lambda r: (r["start"], r["end"], r["label"], r["annotator"]))
-        stamps: dict[str, str] = {}
-        for r in rows:
-            stamp = r.get("updated") or r.get("created") or ""
-            if stamp > stamps.get(r["annotator"], ""):
-                stamps[r["annotator"]] = stamp
-        for r in status_rows:
-            if r["status"] == "done" and r.get("updated", "") > stamps.get(r["annotator"], ""):
-                stamps[r["annotator"]] = r["updated"]
-        doc = ExportDoc(
-            id=info.id, text=text_row["text"], sha256=text_row["sha256"],
-            meta={**info.meta, "title": info.title, "source": info.source},
-            spans=[span_record(r) for r in rows], done_by=done_by,
-            annotators=tuple(sorted({r["annotator"] for r in rows} | set(done_by))),
-            stamps=stamps,
-        )
         out = apply_gold(doc, gold, keep_all=flt.all_documents)
         if out is None:
             if skipped is not None:
                 skipped[_left_out_reason(gold)] += 1
             continue
         yield out
+
+
+def export_doc(record: DocumentRecord, flt: ExportFilter) -> ExportDoc | None:
+    """One document as exports see it, with the filter's spans and statuses; None when the filter
+    leaves it out (no gold policy applied yet)."""
+    if flt.status is not None and flt.status not in record.statuses_shown(flt.annotator):
+        return None
+    marks = [m for m in record.statuses.values() if flt.annotator is None or m.annotator == flt.annotator]
+    spans = [s for s in record.spans
+             if (flt.annotator is None or s.annotator == flt.annotator)
+             and (not flt.labels or s.label in flt.labels)]
+    done_by = sorted(m.annotator for m in marks if m.status == "done")
+    if not (flt.all_documents or spans or done_by):
+        return None
+    stamps: dict[str, str] = {}
+    for span in spans:
+        if span.updated > stamps.get(span.annotator, ""):
+            stamps[span.annotator] = span.updated
+    for mark in marks:
+        if mark.status == "done" and mark.updated > stamps.get(mark.annotator, ""):
+            stamps[mark.annotator] = mark.updated
+    info = record.info
+    return ExportDoc(
+        id=info.id, text=record.text, sha256=record.sha256,
+        meta={**info.meta, "title": info.title, "source": info.source},
+        spans=[span_record(s) for s in spans], done_by=done_by,
+        annotators=tuple(sorted({s.annotator for s in spans} | set(done_by))),
+        stamps=stamps,
+    )
 
 
 def _left_out_reason(gold: GoldPolicy | None) -> str:
@@ -252,21 +301,21 @@ def parse_split(spec: str) -> tuple[tuple[str, float], ...]:
     for piece in spec.split(","):
         name, sep, value = (p.strip() for p in piece.partition("="))
         if not sep or not _SPLIT_NAME.match(name):
-            raise ValueError(f"bad --split {spec!r}: {_SPLIT_FORM}")
+            raise InputError(f"bad --split {spec!r}: {_SPLIT_FORM}")
         try:
             fraction = float(value)
         except ValueError:
-            raise ValueError(f"bad --split {spec!r}: {value!r} is not a number; {_SPLIT_FORM}") from None
+            raise InputError(f"bad --split {spec!r}: {value!r} is not a number; {_SPLIT_FORM}") from None
         if not math.isfinite(fraction):
-            raise ValueError(f"bad --split {spec!r}: {value!r} is not a number; {_SPLIT_FORM}")
+            raise InputError(f"bad --split {spec!r}: {value!r} is not a number; {_SPLIT_FORM}")
         if fraction < 0:
-            raise ValueError(f"bad --split {spec!r}: the fraction of {name!r} is negative")
+            raise InputError(f"bad --split {spec!r}: the fraction of {name!r} is negative")
         if any(name == n for n, _ in parts):
-            raise ValueError(f"bad --split {spec!r}: {name!r} is named twice")
+            raise InputError(f"bad --split {spec!r}: {name!r} is named twice")
         parts.append((name, fraction))
     total = sum(f for _, f in parts)
     if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"bad --split {spec!r}: the fractions add up to {total:g}, not 1")
+        raise InputError(f"bad --split {spec!r}: the fractions add up to {total:g}, not 1")
     return tuple(parts)
 
 
@@ -289,6 +338,6 @@ def assign_split(doc_id: str, spec: str | tuple[tuple[str, float], ...], seed: i
 
 
 __all__ = [
-    "GOLD", "ExportDoc", "ExportFilter", "GoldPolicy", "apply_gold", "assign_split",
-    "export_docs", "parse_gold", "parse_split", "split_point",
+    "ExportDoc", "ExportFilter", "GoldPolicy", "SpanRecord", "apply_gold", "assign_split",
+    "export_doc", "export_docs", "parse_gold", "parse_split", "span_record", "split_point",
 ]

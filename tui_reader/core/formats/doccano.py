@@ -17,14 +17,13 @@ import orjson
 
 from .base import Writer
 from .dataset import ExportDoc
+from .readers import from_doccano, is_doccano
+from .registry import Format
 
 RESERVED = ("id", "text", "label")
 
 
 class DoccanoWriter(Writer):
-    name = "doccano"
-    suffix = ".jsonl"
-
     def _write(self, doc: ExportDoc) -> None:
         assert self.out is not None
         spans = self.layer_spans(doc)
@@ -41,3 +40,10 @@ class DoccanoWriter(Writer):
         self.out.write(b"\n")
         self.count_spans(spans)
         self.count_layer(doc.annotators[0] if doc.annotators else None)
+
+
+FORMAT = Format(
+    name="doccano", summary="doccano sequence-labelling JSONL", writer=DoccanoWriter,
+    suffix=".jsonl", cannot_carry=("span notes", "more than one annotator's layer"),
+    detect=is_doccano, read=from_doccano,
+)

@@ -22,85 +22,21 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
-
+from ..errors import InputError
 from ..store import Project
-from . import FORMAT_NAMES
-from .base import ExportLossError, Writer, WriteReport, WriterOptions
-from .brat import BratWriter
-from .conll import ConllWriter
-from .dataset import ExportDoc, GoldPolicy, assign_split, export_docs, parse_gold, parse_split
-from .doccano import DoccanoWriter
-from .hf import HFWriter, labels_json
-from .jsonl import ExportFilter
-from .label_studio import LabelStudioWriter
-from .prodigy import ProdigyWriter
-from .spacy_docbin import SpacyWriter, require_spacy
+from .base import ExportReport, Writer, WriterOptions
+from .dataset import ExportDoc, ExportFilter, GoldPolicy, assign_split, export_docs, parse_gold, parse_split
+from .hf import labels_json
+from .registry import Format, get_format
 from .tokens import tokenizer_name
 
 
-class NativeWriter(Writer):
-    """Native JSONL (the shape of ``formats.jsonl.export_records``), for splits and folders."""
-
-    name = "jsonl"
-    suffix = ".jsonl"
-    single_layer = False
-
-    def _write(self, doc: ExportDoc) -> None:
-        assert self.out is not None
-        record = {
-            "id": doc.id, "text": doc.text, "text_sha256": doc.sha256, "spans": doc.spans,
-            "meta": doc.meta, "done_by": doc.done_by,
-        }
-        self.out.write(orjson.dumps(record))
-        self.out.write(b"\n")
-        self.count_spans(doc.spans)
-        for name in doc.annotators:
-            self.count_layer(name)
-
-
-WRITERS: dict[str, type[Writer]] = {
-    "jsonl": NativeWriter,
-    "prodigy": ProdigyWriter,
-    "spacy": SpacyWriter,
-    "hf": HFWriter,
-    "doccano": DoccanoWriter,
-    "label-studio": LabelStudioWriter,
-    "brat": BratWriter,
-    "conll": ConllWriter,
-}
-assert tuple(WRITERS) == FORMAT_NAMES, "formats/__init__.py lists every writer"
-
-
-@dataclass
-class ExportReport:
-    fmt: str
-    target: Path
-    splits: dict[str, WriteReport] = field(default_factory=dict)  # "" when there is no split
-    total: WriteReport = field(default_factory=WriteReport)
-    skipped: Counter[str] = field(default_factory=Counter)  # documents a gold policy left out
-    sources: Counter[str] = field(default_factory=Counter)  # exported documents per source folder
-    options: dict[str, Any] = field(default_factory=dict)
-    files: list[Path] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One line: what was written, then every loss and notice."""
-        parts = [f"{self.total.documents} documents", f"{self.total.spans} spans"]
-        if len(self.splits) > 1 or "" not in self.splits:
-            parts.append(", ".join(f"{n} {r.documents}" for n, r in self.splits.items()))
-        line = f"{self.fmt} export to {self.target}: " + "; ".join(parts)
-        extra = self.total.lines() + [f"{what}: {n}" for what, n in sorted(self.skipped.items())]
-        return line + ("; " + "; ".join(extra) if extra else "")
-
-
-def is_folder_export(fmt: str, split: str | None) -> bool:
-    return bool(split) or WRITERS[fmt].folder or fmt == "hf"
+def is_folder_export(fmt: Format, split: str | None) -> bool:
+    return bool(split) or fmt.always_folder
 
 
 def export_dataset(
@@ -118,30 +54,26 @@ def export_dataset(
     overwrite: bool = False,
     card: bool = True,
     extra: dict[str, Any] | None = None,
-    agreement: str | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ExportReport:
-    """Export ``project`` as ``fmt`` (one of :data:`FORMAT_NAMES`) to ``target``.
+    """Export ``project`` as ``fmt`` (a name in the format registry) to ``target`` (``-``: stdout,
+    for a file format without a split).
 
     ``gold``: a :class:`GoldPolicy` or its spec (``annotator:NAME``, ``union``, ``majority``,
     ``adjudicated``; ``min_agree`` with majority). ``split``: ``"train=0.8,dev=0.1,test=0.1"``
     with ``seed``. ``strict``: any loss raises :class:`ExportLossError` and nothing is written.
-    Raises ValueError (one line) for bad options, a single-layer format meeting several
+    Raises InputError (one line) for bad options, a single-layer format meeting several
     annotators without a gold policy, or an existing non-empty folder without ``overwrite``.
     """
-    if fmt not in WRITERS:
-        raise ValueError(f"unknown format {fmt!r} (one of: {', '.join(FORMAT_NAMES)})")
+    form = get_format(fmt)
     policy = parse_gold(gold, min_agree) if isinstance(gold, str) or gold is None else gold
     if isinstance(gold, GoldPolicy) and min_agree is not None:
-        raise ValueError("pass min_agree inside the GoldPolicy")
+        raise InputError("pass min_agree inside the GoldPolicy")
     parts = parse_split(split) if split else None
     flt = flt or ExportFilter()
     flt.check(project)
-    if fmt == "spacy":
-        require_spacy()
-    writer_cls = WRITERS[fmt]
     target = Path(target)
-    folder = is_folder_export(fmt, split)
+    folder = is_folder_export(form, split)
     options = WriterOptions(
         strict=strict, lang=lang, labels=project.config.label_names,
         dataset=project.root.resolve().parent.name or "tui-reader", extra=dict(extra or {}),
@@ -151,18 +83,21 @@ def export_dataset(
         "format": fmt, "gold": policy.name if policy else None, "annotator": flt.annotator,
         "labels": list(flt.labels), "status": flt.status, "all_documents": flt.all_documents,
         "split": split, "seed": seed if split else None, "strict": strict, "lang": lang,
-        "tokenizer": tokenizer_name(lang) if fmt in ("prodigy", "spacy", "hf", "conll") else None,
+        "tokenizer": tokenizer_name(lang) if form.tokenized else None,
     }
+    if str(target) == "-" and (folder or not form.to_stdout):
+        raise InputError(f"-o - writes native JSONL only; give a file or folder for {fmt}"
+                         + (" with --split" if split else ""))
     if folder:
         if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not overwrite)):
-            raise ValueError(
+            raise InputError(
                 f"{target} exists and is not an empty folder; choose a new folder (or overwrite it)"
             )
         staging = target.with_name(f".tmp-{target.name}-{uuid.uuid4().hex[:8]}")
         staging.mkdir(parents=True)
     else:
         if target.is_dir():
-            raise ValueError(f"{target} is a folder: {fmt} without --split writes one file; name it")
+            raise InputError(f"{target} is a folder: {fmt} without --split writes one file; name it")
         staging = None
     writers: dict[str, Writer] = {}
 
@@ -170,17 +105,17 @@ def export_dataset(
         writer = writers.get(name)
         if writer is None:
             if staging is None:
-                writer = writer_cls.open(target, options)
-            elif writer_cls.folder:
-                writer = writer_cls.open(staging / name if name else staging, options, atomic=False)
+                writer = form.open(target, options)
+            elif form.writes_folder:
+                writer = form.open(staging / name if name else staging, options, atomic=False)
             else:
-                writer = writer_cls.open(staging / f"{name or 'train'}{writer_cls.suffix}", options,
-                                         atomic=False)
+                writer = form.open(staging / f"{name or 'train'}{form.suffix}", options, atomic=False)
             writers[name] = writer
         return writer
 
     try:
-        default_split = "train" if fmt == "hf" and folder and not parts else ""
+        # A folder of files without --split: its one split is "train" (the Hub's default).
+        default_split = "train" if folder and not form.writes_folder and not parts else ""
         for name, _ in parts or ():
             writer_for(name)  # every split gets its file, even an empty one
         if not parts:
@@ -193,7 +128,7 @@ def export_dataset(
             report.sources[_source_folder(doc)] += 1
         for name, writer in writers.items():
             split_report = writer.close()
-            if fmt == "hf" and split_report.documents == 0 and staging is not None:
+            if form.drop_empty_splits and split_report.documents == 0 and staging is not None:
                 # datasets cannot load an empty JSON file: an empty split has no file
                 for path in split_report.files:
                     path.unlink()
@@ -205,14 +140,14 @@ def export_dataset(
             for split_report in report.splits.values():
                 split_report.files = [target / p.relative_to(staging) for p in split_report.files]
             report.total.files = [p for r in report.splits.values() for p in r.files]
-            # Every folder export names its labels (the hf datasets layout expects it).
+            # Every folder export names its labels (the Hugging Face layout expects it).
             labels = [(label.name, label.description) for label in project.config.labels]
             (staging / "labels.json").write_text(labels_json(labels), encoding="utf-8")
             if card:
                 from .card import dataset_card
 
                 (staging / "README.md").write_text(
-                    dataset_card(project, report, agreement=agreement), encoding="utf-8"
+                    dataset_card(project, report), encoding="utf-8"
                 )
             _put_in_place(staging, target)
             report.files = sorted(p for p in target.rglob("*") if p.is_file())
@@ -242,7 +177,4 @@ def _put_in_place(staging: Path, target: Path) -> None:
         os.replace(staging, target)
 
 
-__all__ = [
-    "FORMAT_NAMES", "WRITERS", "ExportLossError", "ExportReport", "NativeWriter", "export_dataset",
-    "is_folder_export",
-]
+__all__ = ["ExportReport", "export_dataset", "is_folder_export"]

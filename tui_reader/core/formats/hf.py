@@ -25,8 +25,9 @@ from typing import Any
 
 import orjson
 
-from .base import Writer, overlapping_same_label
+from .base import ExportReport, Writer, overlapping_same_label
 from .dataset import ExportDoc
+from .registry import Format
 from .tokens import tokenize, words
 
 
@@ -115,9 +116,6 @@ def bio_layers(doc: ExportDoc, spans: list[dict[str, Any]], labels: tuple[str, .
 
 
 class HFWriter(Writer):
-    name = "hf"
-    suffix = ".jsonl"
-
     def _begin(self) -> None:
         if not self.options.labels:
             raise ValueError("the hf format needs the project's label names (WriterOptions.labels)")
@@ -143,3 +141,22 @@ class HFWriter(Writer):
         self.out.write(b"\n")
         self.count_spans(spans)
         self.count_layer(doc.annotators[0] if doc.annotators else None)
+
+
+def card_header(report: ExportReport, labels: tuple[str, ...]) -> str:
+    """The YAML header Hugging Face reads from a dataset card: splits, files and column types."""
+    lines = ["---", "configs:", "- config_name: default", "  data_files:"]
+    for name, split_report in report.splits.items():
+        if split_report.files:
+            lines += [f"  - split: {name}", f"    path: {name}.jsonl"]
+    lines += ["dataset_info:", features_yaml(labels), "---", ""]
+    return "\n".join(lines)
+
+
+FORMAT = Format(
+    name="hf", summary="a Hugging Face datasets folder: spans, tokens and a BIO column per label",
+    writer=HFWriter, suffix=".jsonl", always_folder=True, tokenized=True, drop_empty_splits=True,
+    cannot_carry=("span notes", "more than one annotator's layer",
+                  "in the BIO columns: spans off token boundaries and overlaps of one label"),
+    card_header=card_header,
+)

@@ -36,8 +36,11 @@ from xml.sax.saxutils import quoteattr
 
 import orjson
 
+from ..model import GOLD
 from .base import Writer
-from .dataset import GOLD, ExportDoc
+from .dataset import ExportDoc
+from .readers import from_label_studio, is_label_studio
+from .registry import Format
 
 RESERVED = ("text", "id")
 
@@ -63,10 +66,6 @@ def _astral_before(text: str, end: int) -> bool:
 
 
 class LabelStudioWriter(Writer):
-    name = "label-studio"
-    suffix = ".json"
-    single_layer = False
-
     def _begin(self) -> None:
         assert self.out is not None
         self.out.write(b"[")
@@ -115,3 +114,10 @@ class LabelStudioWriter(Writer):
     def _finish(self) -> None:
         assert self.out is not None
         self.out.write(b"]\n" if self._first else b"\n]\n")
+
+
+FORMAT = Format(
+    name="label-studio", summary="a JSON array of Label Studio tasks, one annotation per annotator",
+    writer=LabelStudioWriter, suffix=".json", every_layer=True,
+    detect=is_label_studio, read=from_label_studio,
+)

@@ -33,6 +33,8 @@ import orjson
 
 from .base import Writer
 from .dataset import ExportDoc
+from .readers import from_prodigy, is_prodigy
+from .registry import Format
 from .tokens import Token, tokenize
 
 
@@ -67,10 +69,6 @@ def token_bounds(tokens: list[Token]) -> tuple[dict[int, int], dict[int, int]]:
 
 
 class ProdigyWriter(Writer):
-    name = "prodigy"
-    suffix = ".jsonl"
-    single_layer = False
-
     def _write(self, doc: ExportDoc) -> None:
         assert self.out is not None
         tokens = tokenize(doc.text, self.options.lang)
@@ -120,3 +118,11 @@ class ProdigyWriter(Writer):
         assert self.out is not None
         self.out.write(orjson.dumps(task))
         self.out.write(b"\n")
+
+
+FORMAT = Format(
+    name="prodigy", summary="Prodigy spans.manual tasks with tokens, one task per annotator",
+    writer=ProdigyWriter, suffix=".jsonl", every_layer=True, tokenized=True,
+    cannot_carry=("token positions of spans off token boundaries (kept as characters)",),
+    detect=is_prodigy, read=from_prodigy,
+)

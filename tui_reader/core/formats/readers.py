@@ -33,15 +33,16 @@ from typing import Any
 
 import orjson
 
+from ..errors import InputError
 from ..text import decode
-
-FORMATS = ("native", "prodigy", "doccano", "label-studio")
+from .registry import get_format, readable_formats
 
 
 # ------------------------------------------------------------------------------ detection
 def detect_format(sample: bytes | str | dict[str, Any] | list[Any]) -> str:
-    """``native``, ``prodigy``, ``doccano`` or ``label-studio``, from a file's first bytes or
-    its first record. ValueError when it is none of them."""
+    """The registry name of the format (``jsonl`` for native records, ``prodigy``, ``doccano``,
+    ``label-studio``) of a file's first bytes or of its first record. InputError when it is none
+    of them."""
     if isinstance(sample, (bytes, str)):
         text = sample.decode("utf-8", "replace") if isinstance(sample, bytes) else sample
         text = text.lstrip("\ufeff \t\r\n")
@@ -51,30 +52,50 @@ def detect_format(sample: bytes | str | dict[str, Any] | list[Any]) -> str:
         try:
             record = orjson.loads(first)
         except orjson.JSONDecodeError:
-            raise ValueError("not JSON Lines nor a JSON array of tasks") from None
+            raise InputError("not JSON Lines nor a JSON array of tasks") from None
         return detect_format(record)
     if isinstance(sample, list):
         if all(isinstance(t, dict) and isinstance(t.get("data"), dict) for t in sample[:5]):
             return "label-studio"
-        raise ValueError("a JSON array whose items are not Label Studio tasks")
+        raise InputError("a JSON array whose items are not Label Studio tasks")
     if not isinstance(sample, dict):
-        raise ValueError("a record must be a JSON object")
-    if isinstance(sample.get("data"), dict) and (
-        "annotations" in sample or "predictions" in sample or "completions" in sample
-        or isinstance(sample["data"].get("text"), str)
-    ):
-        return "label-studio"
-    if any(k in sample for k in ("_input_hash", "_task_hash", "_annotator_id", "_session_id",
+        raise InputError("a record must be a JSON object")
+    for fmt in readable_formats():
+        assert fmt.detect is not None
+        if fmt.detect(sample):
+            return fmt.name
+    raise InputError("no \"text\" field: not a native, Prodigy, doccano or Label Studio record")
+
+
+def is_label_studio(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("data"), dict) and (
+        "annotations" in record or "predictions" in record or "completions" in record
+        or isinstance(record["data"].get("text"), str)
+    )
+
+
+def is_prodigy(record: dict[str, Any]) -> bool:
+    if is_label_studio(record):
+        return False
+    if any(k in record for k in ("_input_hash", "_task_hash", "_annotator_id", "_session_id",
                                  "_view_id", "answer")):
-        return "prodigy"
-    if any(isinstance(sample.get(k), list) for k in ("label", "labels", "entities")):
-        return "doccano"
-    if isinstance(sample.get("text"), str):
-        spans = sample.get("spans")
-        if isinstance(spans, list) and any(isinstance(s, dict) and "token_start" in s for s in spans):
-            return "prodigy"
-        return "native"
-    raise ValueError("no \"text\" field: not a native, Prodigy, doccano or Label Studio record")
+        return True
+    spans = record.get("spans")
+    return isinstance(record.get("text"), str) and isinstance(spans, list) and any(
+        isinstance(s, dict) and "token_start" in s for s in spans)
+
+
+def is_doccano(record: dict[str, Any]) -> bool:
+    return (not is_label_studio(record) and not is_prodigy(record)
+            and any(isinstance(record.get(k), list) for k in ("label", "labels", "entities")))
+
+
+def is_native(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("text"), str)
+
+
+def from_native(record: dict[str, Any]) -> dict[str, Any]:
+    return record
 
 
 # ------------------------------------------------------------------------------ one record
@@ -202,14 +223,6 @@ def _code_points(text: str, start: int, end: int, shown: Any) -> tuple[int, int]
     return start, end
 
 
-CONVERTERS = {
-    "native": lambda record: record,
-    "prodigy": from_prodigy,
-    "doccano": from_doccano,
-    "label-studio": from_label_studio,
-}
-
-
 def to_native(record: Any, fmt: str | None = None) -> Any:
     """One record of ``fmt`` (detected when None) in the native shape; non-objects pass through
     (``parse_record`` reports them)."""
@@ -217,9 +230,11 @@ def to_native(record: Any, fmt: str | None = None) -> Any:
         return record
     try:
         fmt = fmt or detect_format(record)
-    except ValueError:
+    except InputError:
         return record
-    return CONVERTERS[fmt](record)
+    read = get_format(fmt).read
+    assert read is not None, f"{fmt} has no reader"
+    return read(record)
 
 
 # ------------------------------------------------------------------------------ files
@@ -239,7 +254,7 @@ def records_of(path: Path, content: str, fmt: str | None = None, problems: list[
         try:
             tasks = orjson.loads(content)
         except orjson.JSONDecodeError as err:
-            raise ValueError(f"{path}: not valid JSON ({err})") from None
+            raise InputError(f"{path}: not valid JSON ({err})") from None
         if on_progress:
             on_progress(len(content))
         for n, task in enumerate(tasks, 1):

@@ -15,25 +15,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import PackageMissingError
 from .base import Writer
 from .dataset import ExportDoc
+from .registry import Format
 
 
 def require_spacy() -> Any:
     try:
         import spacy
     except ImportError:
-        raise ValueError(
+        raise PackageMissingError(
             "the spacy format needs spaCy: pip install 'tui-reader[formats]' (or spacy>=3.7)"
         ) from None
     return spacy
 
 
 class SpacyWriter(Writer):
-    name = "spacy"
-    suffix = ".spacy"
-    binary = True
-
     def _begin(self) -> None:
         spacy = require_spacy()
         from spacy.tokens import DocBin
@@ -67,3 +65,10 @@ class SpacyWriter(Writer):
     def _finish(self) -> None:
         assert self.out is not None
         self.out.write(self.docbin.to_bytes())
+
+
+FORMAT = Format(
+    name="spacy", summary="a spaCy DocBin, spans in doc.spans['sc']", writer=SpacyWriter,
+    suffix=".spacy", tokenized=True, binary=True,
+    cannot_carry=("spans off token boundaries", "span notes", "more than one annotator's layer"),
+)

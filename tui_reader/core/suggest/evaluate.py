@@ -56,6 +56,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import InputError
 from ..segment import Segments
 from .learned import SentenceModel, sentence_labels
 from .learned import suggest as model_suggest
@@ -91,7 +92,7 @@ class GoldDocument:
 
 def load_gold(path: str | Path) -> list[GoldDocument]:
     """Gold documents from a native JSONL file; every span must satisfy
-    ``text[start:end] == span["text"]`` (a ``ValueError`` names the line otherwise)."""
+    ``text[start:end] == span["text"]`` (an ``InputError`` names the line otherwise)."""
     docs: list[GoldDocument] = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -102,7 +103,7 @@ def load_gold(path: str | Path) -> list[GoldDocument]:
         for span in record["spans"]:
             start, end = span["start"], span["end"]
             if "text" in span and text[start:end] != span["text"]:
-                raise ValueError(f"{path}:{number}: span {start}-{end} does not hold its text")
+                raise InputError(f"{path}:{number}: span {start}-{end} does not hold its text")
             spans.append((start, end, span["label"]))
         docs.append(GoldDocument(record["id"], text, tuple(sorted(spans))))
     return docs

@@ -34,6 +34,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..errors import PackageMissingError
 from ..segment import Segments
 from .proposal import Suggestion
 
@@ -62,7 +63,7 @@ MIN_LABELLED_SENTENCES = 50
 _INSTALL_HINT = "learned suggestions need scikit-learn: pip install 'tui-reader[suggest]'"
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(PackageMissingError):
     """scikit-learn is not installed, so no model can be trained or used."""
 
 
@@ -178,20 +179,17 @@ def sentence_labels(segments: Segments, spans: Iterable[tuple[int, int, str]], c
 
 def _document_examples(project: Project, annotator: str | None) -> Iterable[tuple[str, str, bool]]:
     """(sentence text, label, labelled) for every sentence the rule keeps, document by document."""
-    for _info, shard in project.iter_documents():
-        rows = list(shard.get("spans", {}).values())
-        done = {r["annotator"] for r in shard.get("status", {}).values() if r["status"] == "done"}
-        people = {r["annotator"] for r in rows} | done
+    for record in project.records():
+        done = set(record.done_by())
+        people = {s.annotator for s in record.spans} | done
         if annotator is not None:
             people &= {annotator}
-        if not people:
-            continue
-        text = next(iter(shard.get("document", {}).values()), {}).get("text")
-        if not text:
+        text = record.text
+        if not people or not text:
             continue
         segments = Segments(text)
         for person in sorted(people):
-            mine = [(r["start"], r["end"], r["label"]) for r in rows if r["annotator"] == person]
+            mine = [s.key for s in record.spans if s.annotator == person]
             for start, end, label in sentence_labels(segments, mine, person in done):
                 yield text[start:end], label, label != NONE
 

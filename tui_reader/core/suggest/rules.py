@@ -19,6 +19,7 @@ from pathlib import Path
 
 import orjson
 
+from ..errors import InputError
 from ..segment import Segments
 from .proposal import Suggestion
 
@@ -203,7 +204,7 @@ def load_patterns(path: str | Path) -> list[Rule]:
     try:
         lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: cannot read patterns ({err})") from None
+        raise InputError(f"{path}: cannot read patterns ({err})") from None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -211,28 +212,28 @@ def load_patterns(path: str | Path) -> list[Rule]:
         try:
             item = orjson.loads(line)
         except orjson.JSONDecodeError as err:
-            raise ValueError(f"{where}: not valid JSON ({err})") from None
+            raise InputError(f"{where}: not valid JSON ({err})") from None
         if not isinstance(item, dict) or not isinstance(item.get("label"), str):
-            raise ValueError(f"{where}: a rule needs a \"label\" and a \"pattern\" or \"regex\"")
+            raise InputError(f"{where}: a rule needs a \"label\" and a \"pattern\" or \"regex\"")
         scope = item.get("scope", "sentence")
         if scope not in SCOPES:
-            raise ValueError(f"{where}: scope must be one of {', '.join(SCOPES)}, not {scope!r}")
+            raise InputError(f"{where}: scope must be one of {', '.join(SCOPES)}, not {scope!r}")
         if isinstance(item.get("pattern"), str) and item["pattern"].strip():
             words = r"\s+".join(re.escape(w) for w in item["pattern"].split())
             regex = re.compile(rf"(?<!\w){words}(?!\w)", re.IGNORECASE)
         elif isinstance(item.get("regex"), str) and item["regex"]:
             regex = _compile(item["regex"], where, "regex")
         else:
-            raise ValueError(f"{where}: a rule needs a \"pattern\" (text) or a \"regex\", not empty")
+            raise InputError(f"{where}: a rule needs a \"pattern\" (text) or a \"regex\", not empty")
         unless = None
         if item.get("unless") is not None:
             if not isinstance(item["unless"], str) or not item["unless"]:
-                raise ValueError(f"{where}: \"unless\" must be a regex (text)")
+                raise InputError(f"{where}: \"unless\" must be a regex (text)")
             unless = _compile(item["unless"], where, "unless")
         confidence = item.get("confidence", 0.9)
         if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) \
                 or not 0 <= confidence <= 1:
-            raise ValueError(f"{where}: confidence must be a number from 0 to 1, not {confidence!r}")
+            raise InputError(f"{where}: confidence must be a number from 0 to 1, not {confidence!r}")
         name = str(item.get("name") or f"{path.stem}:{number}")
         rules.append(Rule(name, item["label"], regex, scope, float(confidence), unless))
     return rules
@@ -242,7 +243,7 @@ def _compile(pattern: str, where: str, key: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as err:
-        raise ValueError(f"{where}: bad {key} ({err})") from None
+        raise InputError(f"{where}: bad {key} ({err})") from None
 
 
 def _line_bounds(text: str, offset: int) -> tuple[int, int]:

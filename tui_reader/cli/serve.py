@@ -1,8 +1,7 @@
-"""``tui-reader serve-ssh`` and ``tui-reader serve-web``.
+"""``tui-reader serve-ssh`` and ``tui-reader serve-web``: the app for remote annotators.
 
-asyncssh and textual-serve are imported inside the commands, so that loading the command line
-(``tui-reader annotate``) does not load them. ``tui_reader.cli`` is imported lazily too: it adds
-these commands at its very end.
+asyncssh and textual-serve are imported inside the commands, so that other commands do not load
+them.
 """
 
 from __future__ import annotations
@@ -12,6 +11,10 @@ import sys
 from pathlib import Path
 
 import click
+
+from ..core.errors import InputError, PackageMissingError
+from ..core.model import check_annotator_name
+from .options import default_annotator, open_project, user_errors
 
 PROJECT_ARGUMENT = click.argument("project", required=False)
 SERVE_DB_OPTION = click.option(
@@ -26,19 +29,12 @@ def resolve_project(project: str | None, db: Path | None) -> Path:
     PROJECT may be a corpus folder or file (imported now, into its .tui-reader/ unless --db says
     otherwise) or a project folder itself. Without either, the nearest .tui-reader/ is used.
     """
-    from ..cli import default_annotator, run_import
-    from ..core.storage import StoreError
-    from ..core.store import MARKER, Project, find_project_dir
+    from ..core.store import MARKER, Project
 
     if project is not None and db is None and (Path(project) / MARKER).is_file():
         return Project.open(project).root.resolve()
-    opened = Project.open(find_project_dir(db, project), create=project is not None)
-    if project is not None:
-        if not Path(project).exists():
-            raise StoreError(f"{project}: no such file or folder")
-        report = run_import(opened, [project], default_annotator())
-        if report.problems:
-            click.echo(f"{report.summary()}; serving anyway", err=True)
+    opened = open_project(db, project, import_corpus=True, annotator=default_annotator(),
+                          then="serving anyway")
     opened.clean_temp_files()
     return opened.root.resolve()
 
@@ -75,13 +71,12 @@ def serve_ssh_command(project: str | None, db: Path | None, host: str, port: int
     """Serve the app over SSH: each key in --authorized-keys logs in as its annotator."""
     import asyncio
 
-    from ..cli import user_errors
-
     with user_errors():
         try:
-            from .ssh import SSHServeConfig, serve
+            from ..serve.ssh import SSHServeConfig, serve
         except ImportError as err:  # pragma: no cover - depends on the install
-            raise ValueError(f"serve-ssh needs asyncssh ({err}); pip install 'tui-reader[ssh]'") from None
+            raise PackageMissingError(
+                f"serve-ssh needs asyncssh ({err}); pip install 'tui-reader[ssh]'") from None
         root = resolve_project(project, db)
         config = SSHServeConfig(
             project_root=root, authorized_keys=authorized_keys, host=host, port=port,
@@ -110,17 +105,14 @@ def serve_web_command(project: str | None, db: Path | None, host: str, port: int
                       annotator_header: str | None, annotator: str | None,
                       public_url: str | None) -> None:
     """Serve the app in a browser (textual-serve). Local-only by default: it has no login."""
-    from ..cli import default_annotator, user_errors
-
     with user_errors():
         if annotator_header and annotator:
-            raise ValueError("give --annotator-header or --annotator, not both")
+            raise InputError("give --annotator-header or --annotator, not both")
         try:
-            from .web import WebServer
+            from ..serve.web import WebServer
         except ImportError as err:
-            raise ValueError(f"serve-web needs textual-serve ({err}); "
-                             "pip install 'tui-reader[web]'") from None
-        from .common import check_annotator_name
+            raise PackageMissingError(f"serve-web needs textual-serve ({err}); "
+                                      "pip install 'tui-reader[web]'") from None
 
         if annotator_header is None:
             annotator = check_annotator_name(annotator or default_annotator(), "--annotator")

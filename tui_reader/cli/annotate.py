@@ -1,0 +1,45 @@
+"""``tui-reader annotate`` and ``tui-reader review``: the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .options import ANNOTATOR_OPTION, DB_OPTION, REVIEWER_OPTION, open_project, user_errors
+
+
+@click.command("annotate")
+@click.argument("path", required=False)
+@DB_OPTION
+@ANNOTATOR_OPTION
+@click.option("--no-suggest", is_flag=True, help="Show no suggestions (also `suggest = false` in config).")
+@click.option("--patterns", type=click.Path(path_type=Path),
+              help="JSONL rules to suggest with, besides the built-in ones.")
+def annotate_command(path: str | None, db: Path | None, annotator: str, no_suggest: bool,
+                     patterns: Path | None) -> None:
+    """Open the annotator's app (PATH, a corpus folder or file, is imported first)."""
+    rules = []
+    with user_errors():
+        if patterns is not None:
+            from ..core.suggest.rules import load_patterns
+
+            rules = load_patterns(patterns)
+        project = open_project(db, path, import_corpus=True, annotator=annotator,
+                               then="opening the app anyway")
+    from ..ui.app import AnnotatorApp  # Textual loads only for the app
+
+    suggest = not no_suggest and project.config.suggest
+    AnnotatorApp(project, annotator, suggest=suggest, rules=rules).run()
+
+
+@click.command("review")
+@DB_OPTION
+@REVIEWER_OPTION
+def review_command(db: Path | None, reviewer: str) -> None:
+    """Settle disagreements into the gold layer: every annotator's spans, disagreements first."""
+    with user_errors():
+        project = open_project(db)
+    from ..ui.app import AnnotatorApp
+
+    AnnotatorApp(project, reviewer, reviewer=reviewer).run()
