@@ -72,3 +72,15 @@ def test_a_bug_shows_its_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback (most recent call last)" in result.stderr
     assert "KeyError: 'mistyped'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [
+    ["annotate", "--annotator", "gold"], ["import", "x", "--annotator", "union"],
+    ["review", "--reviewer", "gold"], ["annotate", "--annotator", "a\x1bb"],
+])
+def test_names_the_tool_keeps_or_hostile_names_are_refused_in_one_line(args, tmp_path):
+    result = subprocess.run([str(TUI_READER), *args], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tui-reader: --")
+    assert "\x1b" not in result.stderr
+    assert not (tmp_path / ".tui-reader").exists()

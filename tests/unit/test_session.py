@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import make_project
 from tui_reader.core.config import ProjectConfig
+from tui_reader.core.errors import InputError
 from tui_reader.core.session import AnnotationSession
 from tui_reader.core.store import Project
 from tui_reader.core.suggest.rules import Suggestion
@@ -67,3 +70,30 @@ def test_another_annotators_rejection_does_not_hide_a_proposal(tmp_path: Path):
     proposal = Suggestion(0, 18, "quote", "rule:x")
     session.set_proposals([proposal])
     assert session.proposals == [proposal]
+
+
+def test_accepting_many_is_one_write_and_one_undo(tmp_path: Path):
+    project = make_project(tmp_path, TEXTS)
+    session = AnnotationSession(project, "ana")
+    session.open("d1")
+    first = Suggestion(0, 18, "claim", "rule:a")
+    second = Suggestion(19, 37, "claim", "rule:b")
+    session.set_proposals([first, second])
+    change = session.accept_many([first, second])
+    assert change is not None and change.describe() == "accept 2 claim spans"
+    assert [s.key for s in Project.open(project.root).spans("d1")] == [first.key, second.key]
+    assert session.proposals == []
+    session.undo()
+    assert Project.open(project.root).spans("d1") == [] and session.proposals == [first, second]
+    session.redo()
+    assert len(Project.open(project.root).spans("d1")) == 2
+    assert session.accept_many([first]) is None  # already a span: nothing to do
+
+
+def test_a_gold_name_is_refused_outside_review(tmp_path: Path):
+    project = make_project(tmp_path, TEXTS)
+    for name in ("gold", "union", " gold "):
+        with pytest.raises(InputError, match="keeps for itself"):
+            AnnotationSession(project, name)
+    review = AnnotationSession(project, "rita", reviewer="rita")
+    assert review.annotator == "gold" and review.proposal_source == "review:rita"

@@ -35,7 +35,7 @@ def _checked_name(ctx: click.Context, param: click.Parameter, value: str | None)
     try:
         return check_annotator_name(value, f"--{param.name}")
     except TuiReaderError as err:
-        raise click.BadParameter(str(err)) from None
+        fail(str(err))
 
 
 DB_OPTION = click.option(

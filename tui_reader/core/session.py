@@ -8,39 +8,118 @@ returned, so an ``OSError`` (disk full, permission denied) leaves the session as
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from .model import GOLD, Document, DocumentRecord, Rejection, Span, check_annotator_name, status_for
 from .segment import Segments
 from .store import Project
 from .suggest.proposal import Suggestion
 
-ChangeKind = Literal["add", "delete", "relabel", "note", "status", "reject"]
+
+class Change:
+    """One saved action, enough to undo and redo it: :meth:`save` writes it (or, with
+    ``reverse``, its undo) to disk, :meth:`mirror` then shows the same in the session's memory."""
+
+    doc_id: str
+
+    def save(self, session: AnnotationSession, reverse: bool) -> None:
+        raise NotImplementedError
+
+    def mirror(self, session: AnnotationSession, reverse: bool) -> None:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def offset(self) -> int | None:
+        """Where in the text the change is (to show it there after an undo), if anywhere."""
+        return None
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 @dataclass(frozen=True)
-class Change:
-    """One saved action, enough to undo and redo it."""
+class SpanChange(Change):
+    """Spans replaced by others in one write: an add (nothing before), a delete (nothing after),
+    a relabel or note (the same span id before and after), or several at once."""
 
-    kind: ChangeKind
     doc_id: str
-    before: Span | str | None  # the span (or status) before; None for an add
-    after: Span | str | Rejection | None  # the span (status, rejection) after; None for a delete
+    verb: str  # "add", "delete", "relabel", "note", "accept"
+    before: tuple[Span, ...]
+    after: tuple[Span, ...]
+
+    def save(self, session: AnnotationSession, reverse: bool) -> None:
+        old, new = (self.after, self.before) if reverse else (self.before, self.after)
+        session.project.replace_spans(self.doc_id, old, new)
+
+    def mirror(self, session: AnnotationSession, reverse: bool) -> None:
+        old, new = (self.after, self.before) if reverse else (self.before, self.after)
+        session._replace_spans(old, new)
 
     def describe(self) -> str:
-        span = self.after if isinstance(self.after, Span) else self.before
-        if self.kind == "status":
-            return f"status {self.before} → {self.after}"
-        if self.kind == "reject":
-            assert isinstance(self.after, Rejection)
-            return f"rejected {self.after.label} ({self.after.source})"
-        assert isinstance(span, Span)
-        excerpt = span.text if len(span.text) <= 30 else span.text[:29] + "…"
-        if self.kind == "relabel":
-            assert isinstance(self.before, Span)
-            return f"{self.before.label} → {span.label}: {excerpt}"
-        return f"{self.kind} {span.label}: {excerpt}"
+        spans = self.after or self.before
+        if len(spans) > 1:
+            return f"{self.verb} {len(spans)} {spans[0].label} spans"
+        span = spans[0]
+        if self.verb == "relabel":
+            return f"{self.before[0].label} → {span.label}: {_excerpt(span.text)}"
+        return f"{self.verb} {span.label}: {_excerpt(span.text)}"
+
+    @property
+    def offset(self) -> int | None:
+        spans = self.after or self.before
+        return spans[0].start if spans else None
+
+
+@dataclass(frozen=True)
+class StatusChange(Change):
+    doc_id: str
+    before: str  # the status stored before ("new" when none was)
+    after: str
+
+    def save(self, session: AnnotationSession, reverse: bool) -> None:
+        session.project.set_status(self.doc_id, session.annotator,
+                                   self.before if reverse else self.after)
+
+    def mirror(self, session: AnnotationSession, reverse: bool) -> None:
+        session.status = status_for(self.before if reverse else self.after, bool(session.spans))
+
+    def describe(self) -> str:
+        return f"status {self.before} → {self.after}"
+
+
+@dataclass(frozen=True)
+class RejectionChange(Change):
+    """A proposal turned down (undone: proposed again)."""
+
+    doc_id: str
+    rejection: Rejection
+
+    def save(self, session: AnnotationSession, reverse: bool) -> None:
+        if reverse:
+            session.project.unreject(self.doc_id, self.rejection.id)
+        else:
+            session.project.restore_rejection(self.doc_id, self.rejection)
+
+    def mirror(self, session: AnnotationSession, reverse: bool) -> None:
+        key = self.rejection.key
+        if reverse:
+            session._rejected.discard(key)
+            session._restore_proposal(key, self.rejection.source)
+        else:
+            session._rejected.add(key)
+            session.proposals = [p for p in session.proposals if p.key != key]
+
+    def describe(self) -> str:
+        return f"rejected {self.rejection.label} ({self.rejection.source})"
+
+    @property
+    def offset(self) -> int | None:
+        return self.rejection.start
 
 
 class AnnotationSession:
@@ -160,12 +239,26 @@ class AnnotationSession:
     def accept(self, proposal: Suggestion) -> Change | None:
         """Make a proposal a span of this annotator; its ``source`` says where it came from."""
         assert self.doc is not None
-        if any(s.key == proposal.key for s in self.spans):
+        return self.accept_many([proposal])
+
+    def accept_many(self, proposals: Sequence[Suggestion]) -> Change | None:
+        """Accept several proposals in one write and one undo step; those already spans of this
+        annotator are passed over (None when nothing is left to accept)."""
+        assert self.doc is not None
+        have = {s.key for s in self.spans}
+        spans = []
+        for proposal in proposals:
+            if proposal.key in have:
+                continue
+            have.add(proposal.key)
+            spans.append(self.project.new_span(
+                self.doc.id, proposal.start, proposal.end, proposal.label, self.annotator,
+                text=self.doc.text, source=f"{self.proposal_source}:{proposal.source}"))
+        if not spans:
             return None
-        span = self.project.add_span(self.doc.id, proposal.start, proposal.end, proposal.label,
-                                     self.annotator, text=self.doc.text,
-                                     source=f"{self.proposal_source}:{proposal.source}")
-        return self._record(Change("add", self.doc.id, None, span))
+        self.project.replace_spans(self.doc.id, (), spans)
+        return self._record(SpanChange(self.doc.id, "accept" if len(spans) > 1 else "add", (),
+                                       tuple(spans)))
 
     def reject(self, proposal: Suggestion, by: str | None = None) -> Change:
         """Turn a proposal down: recorded, so it is not proposed again here."""
@@ -173,7 +266,7 @@ class AnnotationSession:
         rejection = self.project.reject(self.doc.id, proposal.start, proposal.end, proposal.label,
                                         self.annotator, proposal.source,
                                         by or self.reviewer or self.annotator)
-        return self._record(Change("reject", self.doc.id, None, rejection))
+        return self._record(RejectionChange(self.doc.id, rejection))
 
     # ------------------------------------------------------------------ changes
     def label(self, label: str, start: int, end: int) -> Change | None:
@@ -187,10 +280,10 @@ class AnnotationSession:
             if same.label == label:
                 return None
             after = self.project.update_span(self.doc.id, same.id, label=label)
-            return self._record(Change("relabel", self.doc.id, same, after))
+            return self._record(SpanChange(self.doc.id, "relabel", (same,), (after,)))
         span = self.project.add_span(self.doc.id, start, end, label, self.annotator,
                                      text=self.doc.text)
-        return self._record(Change("add", self.doc.id, None, span))
+        return self._record(SpanChange(self.doc.id, "add", (), (span,)))
 
     def delete(self, span_id: str) -> Change | None:
         assert self.doc is not None
@@ -198,13 +291,13 @@ class AnnotationSession:
         if removed is None:
             self.reload_spans()
             return None
-        return self._record(Change("delete", self.doc.id, removed, None))
+        return self._record(SpanChange(self.doc.id, "delete", (removed,), ()))
 
     def set_note(self, span_id: str, note: str) -> Change:
         assert self.doc is not None
         before = next(s for s in self.spans if s.id == span_id)
         after = self.project.update_span(self.doc.id, span_id, note=note)
-        return self._record(Change("note", self.doc.id, before, after))
+        return self._record(SpanChange(self.doc.id, "note", (before,), (after,)))
 
     def set_status(self, status: str) -> Change | None:
         """Set this annotator's status of the open document; None when it already is ``status``."""
@@ -213,7 +306,7 @@ class AnnotationSession:
         if (mark.status if mark else "new") == status:
             return None
         previous = self.project.set_status(self.doc.id, self.annotator, status)
-        return self._record(Change("status", self.doc.id, previous, status))
+        return self._record(StatusChange(self.doc.id, previous, status))
 
     def undo(self) -> Change | None:
         if not self.undo_stack:
@@ -235,61 +328,35 @@ class AnnotationSession:
     def _record(self, change: Change) -> Change:
         self.undo_stack.append(change)
         self.redo_stack.clear()
-        self._update_local(change.kind, change.before, change.after)
+        change.mirror(self, reverse=False)
         return change
 
     def _apply(self, change: Change, reverse: bool) -> None:
-        """Save the undo (``reverse``) or redo of ``change``; raises before changing anything."""
-        project, doc_id = self.project, change.doc_id
-        old, new = (change.after, change.before) if reverse else (change.before, change.after)
-        if change.kind == "status":
-            assert isinstance(new, str)
-            project.set_status(doc_id, self.annotator, new)
-        elif change.kind == "reject":
-            if isinstance(old, Rejection):
-                project.unreject(doc_id, old.id)
-            if isinstance(new, Rejection):
-                project.restore_rejection(doc_id, new)
-        elif change.kind in ("add", "delete"):
-            if isinstance(old, Span):
-                project.remove_span(doc_id, old.id)
-            if isinstance(new, Span):
-                project.restore_span(new)
+        """Save the undo (``reverse``) or redo of ``change``; raises before changing anything
+        in memory."""
+        change.save(self, reverse)
+        if self.doc is None or self.doc.id != change.doc_id:
+            self.open(change.doc_id)
         else:
-            assert isinstance(new, Span)
-            project.update_span(doc_id, new.id, label=new.label, note=new.note)
-        if self.doc is None or self.doc.id != doc_id:
-            self.open(doc_id)
-        else:
-            self._update_local(change.kind, old, new)
+            change.mirror(self, reverse)
 
     def _restore_proposal(self, key: tuple[int, int, str], source: str) -> None:
         proposal = self._offered.get(key) or Suggestion(*key, source)
         if proposal.key not in {p.key for p in self.proposals}:
             bisect.insort(self.proposals, proposal, key=lambda p: (p.start, p.end, p.label))
 
-    def _update_local(self, kind: ChangeKind, old: object, new: object) -> None:
-        """Mirror a saved change in memory: no re-read of the document file on every key."""
-        if kind == "reject":
-            if isinstance(new, Rejection):  # rejected: no longer proposed
-                self._rejected.add(new.key)
-                self.proposals = [p for p in self.proposals if p.key != new.key]
-            elif isinstance(old, Rejection):  # un-rejected: proposed again
-                self._rejected.discard(old.key)
-                self._restore_proposal(old.key, old.source)
-            return
-        if kind == "status":
-            assert isinstance(new, str)
-            self.status = status_for(new, bool(self.spans))
-            return
-        if isinstance(old, Span):
-            self.spans = [s for s in self.spans if s.id != old.id]
-        if isinstance(new, Span):
-            bisect.insort(self.spans, new, key=lambda s: (s.start, s.end, s.label, s.annotator))
-            self.proposals = [p for p in self.proposals if p.key != new.key]
-        if isinstance(old, Span) and not isinstance(new, Span) and old.source.startswith(
-                f"{self.proposal_source}:"):
-            # An accepted proposal undone: it is proposed again.
-            self._restore_proposal(old.key, old.source.split(":", 1)[1])
+    def _replace_spans(self, old: Sequence[Span], new: Sequence[Span]) -> None:
+        """Mirror a saved change of spans in memory: no re-read of the document file on every key."""
+        gone = {s.id for s in old} | {s.id for s in new}
+        self.spans = [s for s in self.spans if s.id not in gone]
+        for span in new:
+            bisect.insort(self.spans, span, key=lambda s: (s.start, s.end, s.label, s.annotator))
+        added = {s.key for s in new}
+        self.proposals = [p for p in self.proposals if p.key not in added]
+        kept_ids = {s.id for s in new}
+        for span in old:
+            if span.id not in kept_ids and span.source.startswith(f"{self.proposal_source}:"):
+                # An accepted proposal undone: it is proposed again.
+                self._restore_proposal(span.key, span.source.split(":", 1)[1])
         if self.status in ("new", "in progress"):
             self.status = status_for(None, bool(self.spans))

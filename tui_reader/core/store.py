@@ -20,7 +20,7 @@ import hashlib
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +81,11 @@ def _checked_tables(data: Any, path: Path, required: dict[str, frozenset[str]]) 
 
 def _span_order(span: Span) -> tuple[int, int, str, str]:
     return span.start, span.end, span.label, span.annotator
+
+
+def _numbered(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows as a TinyDB table (its document ids, 1..n)."""
+    return {str(i): row for i, row in enumerate(rows, 1)}
 
 
 def check_annotator(name: object) -> str:
@@ -343,17 +348,40 @@ class Project:
         *, note: str = "", source: str = "", text: str | None = None,
     ) -> Span:
         """Add a span and return it once it is on disk. Offsets are checked, never adjusted."""
+        span = self.new_span(doc_id, start, end, label, annotator, note=note, source=source,
+                             text=text)
+        self.replace_spans(doc_id, (), (span,))
+        return span
+
+    def new_span(
+        self, doc_id: str, start: int, end: int, label: str, annotator: str,
+        *, note: str = "", source: str = "", text: str | None = None,
+    ) -> Span:
+        """A checked span with a new id, not yet saved (see :meth:`replace_spans`)."""
         if text is None:
             text = self.document(doc_id).text
         self._check_span(doc_id, start, end, label, annotator, len(text))
         stamp = now_iso()
-        span = Span(
+        return Span(
             id=uuid.uuid4().hex, doc_id=doc_id, start=start, end=end, label=label,
             annotator=annotator, text=text[start:end], created=stamp, updated=stamp,
             note=note, source=source,
         )
-        self._doc_db(doc_id).table("spans").insert(span.to_record())
-        return span
+
+    def replace_spans(self, doc_id: str, remove: Iterable[Span], add: Iterable[Span]) -> None:
+        """In one atomic write: delete the spans ``remove`` (by id; gone ones are ignored) and put
+        ``add`` in exactly as they are (a span whose id is already there is replaced). Doing it
+        twice changes nothing more, so a save that failed can simply be tried again. Every change
+        of spans, undo and redo included, goes through here."""
+        added = [span.to_record() for span in add]
+        drop = {span.id for span in remove} | {row["id"] for row in added}
+
+        def change(tables: dict[str, Any]) -> None:
+            rows = tables.get("spans", {})
+            kept = [row for row in rows.values() if row["id"] not in drop]
+            tables["spans"] = _numbered(kept + added)
+
+        self._change_file(doc_id, change)
 
     def import_spans(self, doc_id: str, items: list[dict[str, Any]]) -> tuple[int, list[str]]:
         """Add many spans to one document in one write, skipping exact duplicates.
@@ -392,7 +420,7 @@ class Project:
 
     def restore_span(self, span: Span) -> Span:
         """Put back a span exactly as it was (undo of a delete)."""
-        self._doc_db(span.doc_id).table("spans").insert(span.to_record())
+        self.replace_spans(span.doc_id, (), (span,))
         return span
 
     def remove_span(self, doc_id: str, span_id: str) -> Span | None:
@@ -421,6 +449,15 @@ class Project:
                 raise NotFoundError(f"no span {span_id} in document {doc_id!r}")
             row = table.get(where("id") == span_id)
         return Span.from_record(row)
+
+    def _change_file(self, doc_id: str, change: Callable[[dict[str, Any]], None]) -> None:
+        """One locked read-modify-write of a document's file: ``change`` edits its tables."""
+        self.info(doc_id)
+        storage = self._doc_db(doc_id).storage
+        with storage.lock:
+            tables = _checked_tables(storage.read(), self.doc_path(doc_id), _SHARD_KEYS)
+            change(tables)
+            storage.write(tables)
 
     def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
                     length: int) -> None:

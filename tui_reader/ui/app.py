@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
 
 from ..core.errors import StoreError, TuiReaderError
-from ..core.model import DocProgress, Span
+from ..core.model import DocProgress
 from ..core.review import review_queue, review_suggestions
 from ..core.search import matching_documents
 from ..core.session import AnnotationSession, Change
@@ -479,15 +479,8 @@ class AnnotatorApp(App[None]):
                 return
             label = here[0].label
         chosen = [p for p in self.session.proposals if p.label == label]
-
-        def accept_all() -> Change | None:
-            last = None
-            for proposal in chosen:
-                last = self.session.accept(proposal) or last
-            return last
-
-        self._save(accept_all, lambda change: self._show_spans())
-        self._flash(f"Accepted {len(chosen)} {label} suggestions (u undoes them one by one).")
+        self._save(lambda: self.session.accept_many(chosen), lambda change: self._show_spans())
+        self._flash(f"Accepted {len(chosen)} {label} suggestions (u undoes them all).")
 
     def action_proposal(self, step: int) -> None:
         caret = self.pane.caret
@@ -536,9 +529,7 @@ class AnnotatorApp(App[None]):
             if change is None:
                 return
             if change.doc_id != shown:  # the change was in another article: show it there
-                span = change.after if isinstance(change.after, Span) else change.before
-                self.open_document(change.doc_id,
-                                   caret=span.start if isinstance(span, Span) else None)
+                self.open_document(change.doc_id, caret=change.offset)
             else:
                 self._show_spans()
                 self._update_header()

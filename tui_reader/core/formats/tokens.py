@@ -61,10 +61,6 @@ def tokenizer_name(lang: str = "en") -> str:
     return f"spaCy {spacy.__version__} blank('{lang}') tokenizer"
 
 
-def spacy_available() -> bool:
-    return _spacy_blank("en") is not None
-
-
 def spacy_tokens(doc: Any) -> list[Token]:
     """A spaCy ``Doc``'s tokens as :class:`Token` records."""
     return [Token(t.text, t.idx, t.idx + len(t.text), bool(t.whitespace_)) for t in doc]
