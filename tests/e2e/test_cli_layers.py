@@ -84,3 +84,10 @@ def test_names_the_tool_keeps_or_hostile_names_are_refused_in_one_line(args, tmp
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("tui-reader: --")
     assert "\x1b" not in result.stderr
     assert not (tmp_path / ".tui-reader").exists()
+
+
+def test_a_corpus_that_is_not_there_makes_no_project(tmp_path):
+    result = subprocess.run([str(TUI_READER), "annotate", "no-such-folder"], capture_output=True,
+                            text=True, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, "tui-reader: no-such-folder: no such file or folder\n")
+    assert list(tmp_path.iterdir()) == []

@@ -106,10 +106,10 @@ def open_project(db: Path | None, corpus: str | None = None, *, import_corpus: b
     from ..core.errors import StoreError
     from ..core.store import Project, find_project_dir
 
+    if import_corpus and corpus is not None and not os.path.exists(corpus):
+        raise StoreError(f"{corpus}: no such file or folder")  # before any project is made
     project = Project.open(find_project_dir(db, corpus), create=import_corpus and corpus is not None)
     if import_corpus and corpus is not None:
-        if not os.path.exists(corpus):
-            raise StoreError(f"{corpus}: no such file or folder")
         report = run_import(project, [corpus], annotator or default_annotator())
         if report.problems:
             click.echo(f"{report.summary()}; {then}", err=True)
