@@ -184,12 +184,12 @@ def test_conll_columns_and_document_comments(tmp_path):
     project = build_project(tmp_path, ALIGNED[:1])
     export_dataset(project, "conll", tmp_path / "news.conll")
     lines = (tmp_path / "news.conll").read_text("utf-8").split("\n")
-    assert lines[0] == "# columns = token claim quote opinion boilerplate"
+    assert lines[0] == "# columns = token claim quote opinion boilerplate source"
     assert lines[1] == "# id = news"
     rows = [line.split("\t") for line in lines[2:] if line]
-    assert rows[7] == ['"', "O", "B-quote", "O", "O"]
-    assert rows[8] == ["will", "B-claim", "I-quote", "O", "O"]
-    assert rows[15] == ["Critics", "O", "B-quote", "B-opinion", "O"]
+    assert rows[7] == ['"', "O", "B-quote", "O", "O", "O"]
+    assert rows[8] == ["will", "B-claim", "I-quote", "O", "O", "O"]
+    assert rows[15] == ["Critics", "O", "B-quote", "B-opinion", "O", "O"]
     assert lines[-2:] == ["", ""]  # a blank line ends the document
 
 

@@ -29,7 +29,7 @@ def test_counts_by_status_label_annotator_and_time(tmp_path):
     assert stats["annotators"] == ["ana", "bo"]
     assert stats["status"]["ana"] == {"new": 2, "in progress": 0, "done": 1, "skipped": 0}
     assert stats["status"]["bo"] == {"new": 1, "in progress": 1, "done": 0, "skipped": 1}
-    assert stats["labels"] == {"claim": 2, "quote": 1, "opinion": 0, "boilerplate": 0}
+    assert stats["labels"] == {"claim": 2, "quote": 1, "opinion": 0, "boilerplate": 0, "source": 0}
     assert stats["spans_by_annotator"] == {"ana": {"claim": 1, "quote": 1}, "bo": {"claim": 1}}
     assert stats["time"] == {"ana": {"seconds": 120.5, "documents": 1},
                              "bo": {"seconds": 12.0, "documents": 1}}

@@ -13,6 +13,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from .errors import StoreError
+from .schema import DEFAULT_SCHEMA, Schema, parse_schema, schema_toml
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,8 @@ DEFAULT_LABELS = (
     Label("quote", "2", "#1565c0", "Words attributed to a speaker or source"),
     Label("opinion", "3", "#ad1457", "A judgement, evaluation or prediction"),
     Label("boilerplate", "4", "#616161", "Navigation, share prompts, credits, ads: not the article"),
+    Label("source", "5", "#ef6c00",
+          "The person or organisation a quote, claim or opinion comes from"),
 )
 
 DEFAULT_CONFIG_TOML = """\
@@ -40,7 +43,11 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # Keys the reading pane uses for motions and commands; a label cannot take them.
 # tests/ui/test_keymap.py checks that every key of ui/keymap.py is here.
-RESERVED_KEYS = frozenset("hjklwbvsxudnpqarefgiGWUSoA0$?/(){}[]<> ") | {"escape", "enter", "space", "tab"}
+# c, t, T (relations, attributes, article labels), H and * are the app's too.
+RESERVED_KEYS = (frozenset("hjklwbvsxudnpqarefgiGWUSoA0$?/(){}[]<> ctTH*")
+                 | {"escape", "enter", "space", "tab"})
+_SETTINGS = ("labels", "overlap", "suggest", "model_threshold", "relations", "attributes",
+             "article_labels")
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,7 @@ class ProjectConfig:
     overlap: int = 1  # annotators wanted per document
     suggest: bool = True  # show rule and model suggestions
     model_threshold: int = 50  # labelled sentences before the learned model starts
+    schema: Schema = Schema()  # relations, attributes, article labels (none unless configured)
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -73,6 +81,9 @@ def default_config_text() -> str:
             f'[[labels]]\nname = "{label.name}"\nkey = "{label.key}"\n'
             f'color = "{label.color}"\ndescription = "{label.description}"\n'
         )
+    lines.append("# Relations between spans (c), span attributes (t) and article labels (T).\n"
+                 "# See the README's \"Relations, attributes and article labels\".\n")
+    lines.append(schema_toml(DEFAULT_SCHEMA))
     return "\n".join(lines)
 
 
@@ -84,10 +95,9 @@ def load_config(path: Path) -> ProjectConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise StoreError(f"{path}: not valid TOML ({err})") from None
-    unknown = sorted(set(data) - {"labels", "overlap", "suggest", "model_threshold"})
+    unknown = sorted(set(data) - set(_SETTINGS))
     if unknown:
-        raise StoreError(f"{path}: unknown setting {unknown[0]!r} (known: labels, overlap, suggest, "
-                         "model_threshold)")
+        raise StoreError(f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(_SETTINGS)})")
     raw_labels = data.get("labels")
     if raw_labels is None:
         labels = DEFAULT_LABELS
@@ -105,8 +115,10 @@ def load_config(path: Path) -> ProjectConfig:
     threshold = data.get("model_threshold", 50)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
         raise StoreError(f"{path}: 'model_threshold' must be a whole number of at least 1")
+    taken = set(RESERVED_KEYS) | {label.key for label in labels}
+    schema = parse_schema(path, data, tuple(label.name for label in labels), taken)
     return ProjectConfig(labels=labels, overlap=overlap, suggest=suggest,
-                         model_threshold=threshold, path=path)
+                         model_threshold=threshold, schema=schema, path=path)
 
 
 def _parse_label(path: Path, index: int, item: object) -> Label:

@@ -97,6 +97,7 @@ class Span:
     updated: str
     note: str = ""
     source: str = ""  # "" by hand; "import:<file>"; "suggestion:<rule or model>"; "review:<name>"
+    attributes: dict[str, str | bool] = field(default_factory=dict)  # see schema.AttributeType
 
     @property
     def key(self) -> tuple[int, int, str]:
@@ -104,7 +105,10 @@ class Span:
         return self.start, self.end, self.label
 
     def to_record(self) -> dict[str, Any]:
-        return asdict(self)
+        record = asdict(self)
+        if not self.attributes:
+            del record["attributes"]  # most spans have none: keep their rows as they were
+        return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Span:
@@ -124,7 +128,40 @@ class Span:
             updated=record.get("updated", record["created"]),
             note=record.get("note", ""),
             source=record.get("source", ""),
+            attributes=dict(record.get("attributes") or {}),
         )
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A link from one span (``head``) to another (``child``), both of ``annotator``; for an
+    undirected relation type the order carries no meaning."""
+
+    id: str
+    head: str  # span id
+    child: str  # span id
+    label: str
+    annotator: str
+    created: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Relation:
+        return cls(id=record["id"], head=record["head"], child=record["child"], label=record["label"],
+                   annotator=record["annotator"], created=record.get("created", ""))
+
+
+@dataclass(frozen=True)
+class ArticleLabel:
+    """The values one annotator chose in one group of article labels (a single-choice group
+    holds one value)."""
+
+    annotator: str
+    group: str
+    values: tuple[str, ...]
+    updated: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +228,8 @@ class DocumentRecord:
     statuses: dict[str, StatusMark] = field(default_factory=dict)
     rejections: tuple[Rejection, ...] = ()
     seconds: dict[str, float] = field(default_factory=dict)
+    relations: tuple[Relation, ...] = ()
+    article_labels: tuple[ArticleLabel, ...] = ()
 
     @property
     def id(self) -> str:
@@ -217,8 +256,16 @@ class DocumentRecord:
         return tuple(sorted(name for name, mark in self.statuses.items() if mark.status == "done"))
 
     def annotators(self) -> set[str]:
-        """Everyone who labelled something here or set a status."""
-        return {s.annotator for s in self.spans} | set(self.statuses)
+        """Everyone who labelled something here (spans or the article) or set a status."""
+        return ({s.annotator for s in self.spans} | set(self.statuses)
+                | {a.annotator for a in self.article_labels})
+
+    def relations_of(self, annotator: str) -> list[Relation]:
+        return [r for r in self.relations if r.annotator == annotator]
+
+    def article_labels_of(self, annotator: str) -> dict[str, tuple[str, ...]]:
+        """One annotator's article labels, group -> values."""
+        return {a.group: a.values for a in self.article_labels if a.annotator == annotator}
 
     def statuses_shown(self, annotator: str | None = None) -> set[Status]:
         """The statuses the app shows for this document: one per annotator who touched it (or of

@@ -8,12 +8,24 @@ returned, so an ``OSError`` (disk full, permission denied) leaves the session as
 from __future__ import annotations
 
 import bisect
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import GOLD, Document, DocumentRecord, Rejection, Span, check_annotator_name, status_for
+from .errors import InputError, NotFoundError
+from .model import (
+    GOLD,
+    Document,
+    DocumentRecord,
+    Rejection,
+    Relation,
+    Span,
+    check_annotator_name,
+    status_for,
+)
+from .schema import RelationType
 from .segment import Segments
-from .store import Project
+from .store import Project, now_iso
 from .suggest.proposal import Suggestion
 
 
@@ -38,36 +50,59 @@ class Change:
         return None
 
 
+def _shown(value: str | bool) -> str:
+    return ("yes" if value else "no") if isinstance(value, bool) else _excerpt(value)
+
+
 def _excerpt(text: str) -> str:
     return text if len(text) <= 30 else text[:29] + "…"
 
 
 @dataclass(frozen=True)
 class SpanChange(Change):
-    """Spans replaced by others in one write: an add (nothing before), a delete (nothing after),
-    a relabel or note (the same span id before and after), or several at once."""
+    """Spans and the relations between them replaced by others in one write: an add (nothing
+    before), a delete (nothing after, its relations with it), a relabel, note or attribute (the
+    same span id before and after), a relation made or deleted, or several at once."""
 
     doc_id: str
-    verb: str  # "add", "delete", "relabel", "note", "accept"
+    verb: str  # "add", "delete", "relabel", "note", "attribute", "accept", "link", "unlink"
     before: tuple[Span, ...]
     after: tuple[Span, ...]
+    relations_before: tuple[Relation, ...] = ()
+    relations_after: tuple[Relation, ...] = ()
+
+    def _sides(self, reverse: bool) -> tuple[tuple[Span, ...], tuple[Span, ...],
+                                              tuple[Relation, ...], tuple[Relation, ...]]:
+        if reverse:
+            return self.after, self.before, self.relations_after, self.relations_before
+        return self.before, self.after, self.relations_before, self.relations_after
 
     def save(self, session: AnnotationSession, reverse: bool) -> None:
-        old, new = (self.after, self.before) if reverse else (self.before, self.after)
-        session.project.replace_spans(self.doc_id, old, new)
+        old, new, old_relations, new_relations = self._sides(reverse)
+        session.project.replace_spans(self.doc_id, old, new, remove_relations=old_relations,
+                                      add_relations=new_relations)
 
     def mirror(self, session: AnnotationSession, reverse: bool) -> None:
-        old, new = (self.after, self.before) if reverse else (self.before, self.after)
-        session._replace_spans(old, new)
+        old, new, old_relations, new_relations = self._sides(reverse)
+        session._replace_spans(old, new, old_relations, new_relations)
 
     def describe(self) -> str:
         spans = self.after or self.before
+        if self.verb in ("link", "unlink"):
+            relation = (self.relations_after or self.relations_before)[0]
+            return f"{'linked' if self.verb == 'link' else 'unlinked'}: {relation.label}"
+        if self.verb == "attribute":
+            (span,) = self.after
+            shown = ", ".join(f"{k}={_shown(v)}" for k, v in span.attributes.items()) or "none"
+            return f"attributes of {span.label} “{_excerpt(span.text)}”: {shown}"
         if len(spans) > 1:
             return f"{self.verb} {len(spans)} {spans[0].label} spans"
         span = spans[0]
         if self.verb == "relabel":
             return f"{self.before[0].label} → {span.label}: {_excerpt(span.text)}"
-        return f"{self.verb} {span.label}: {_excerpt(span.text)}"
+        linked = len(self.relations_before) if self.verb == "delete" else 0
+        return (f"{self.verb} {span.label}: {_excerpt(span.text)}"
+                + (f" (and {linked} relation{'s' if linked > 1 else ''})" if linked else ""))
 
     @property
     def offset(self) -> int | None:
@@ -90,6 +125,28 @@ class StatusChange(Change):
 
     def describe(self) -> str:
         return f"status {self.before} → {self.after}"
+
+
+@dataclass(frozen=True)
+class ArticleLabelChange(Change):
+    doc_id: str
+    group: str
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+
+    def save(self, session: AnnotationSession, reverse: bool) -> None:
+        session.project.set_article_labels(self.doc_id, session.annotator, self.group,
+                                           self.before if reverse else self.after)
+
+    def mirror(self, session: AnnotationSession, reverse: bool) -> None:
+        values = self.before if reverse else self.after
+        if values:
+            session.article_labels[self.group] = values
+        else:
+            session.article_labels.pop(self.group, None)
+
+    def describe(self) -> str:
+        return f"article {self.group}: {', '.join(self.after) or 'none'}"
 
 
 @dataclass(frozen=True)
@@ -138,6 +195,9 @@ class AnnotationSession:
         self.segments: Segments | None = None
         self.spans: list[Span] = []  # this annotator's, in the open document
         self.others: list[Span] = []  # everyone else's, shown read-only
+        self.relations: list[Relation] = []  # this annotator's, between their spans
+        self.other_relations: list[Relation] = []
+        self.article_labels: dict[str, tuple[str, ...]] = {}  # this annotator's, group -> values
         self.status = "new"
         self.undo_stack: list[Change] = []
         self.redo_stack: list[Change] = []
@@ -165,6 +225,9 @@ class AnnotationSession:
     def _take(self, record: DocumentRecord) -> None:
         self.spans = record.spans_of(self.annotator)
         self.others = [s for s in record.spans if s.annotator != self.annotator]
+        self.relations = record.relations_of(self.annotator)
+        self.other_relations = [r for r in record.relations if r.annotator != self.annotator]
+        self.article_labels = record.article_labels_of(self.annotator)
         self.status = record.status_of(self.annotator)
         self._rejected = {r.key for r in record.rejections_of(self.annotator)}
 
@@ -279,25 +342,120 @@ class AnnotationSession:
         if same is not None:
             if same.label == label:
                 return None
-            after = self.project.update_span(self.doc.id, same.id, label=label)
-            return self._record(SpanChange(self.doc.id, "relabel", (same,), (after,)))
+            return self._change_span(same, "relabel", label=label)
         span = self.project.add_span(self.doc.id, start, end, label, self.annotator,
                                      text=self.doc.text)
         return self._record(SpanChange(self.doc.id, "add", (), (span,)))
 
     def delete(self, span_id: str) -> Change | None:
+        """Delete one of this annotator's spans, and its relations with it."""
         assert self.doc is not None
-        removed = self.project.remove_span(self.doc.id, span_id)
-        if removed is None:
+        span = next((s for s in self.spans if s.id == span_id), None)
+        if span is None:
             self.reload_spans()
             return None
-        return self._record(SpanChange(self.doc.id, "delete", (removed,), ()))
+        linked = tuple(r for r in self.relations if span_id in (r.head, r.child))
+        self.project.replace_spans(self.doc.id, (span,), (), remove_relations=linked)
+        return self._record(SpanChange(self.doc.id, "delete", (span,), (), linked, ()))
 
     def set_note(self, span_id: str, note: str) -> Change:
+        return self._change_span(self._own(span_id), "note", note=note)
+
+    def set_attribute(self, span_id: str, name: str, value: str | bool | None) -> Change | None:
+        """Set (None: remove) an attribute of one of this annotator's spans; None when it already
+        has that value."""
+        span = self._own(span_id)
+        if span.attributes.get(name) == value:
+            return None
+        return self._change_span(span, "attribute", attributes={name: value})
+
+    def _own(self, span_id: str) -> Span:
+        span = next((s for s in self.spans if s.id == span_id), None)
+        if span is None:
+            raise NotFoundError("that span is no longer there (deleted in another window?)")
+        return span
+
+    def _change_span(self, span: Span, verb: str, **changes: object) -> Change:
+        """Save ``span`` changed; relations that no longer fit its label go in the same write."""
         assert self.doc is not None
-        before = next(s for s in self.spans if s.id == span_id)
-        after = self.project.update_span(self.doc.id, span_id, note=note)
-        return self._record(SpanChange(self.doc.id, "note", (before,), (after,)))
+        after = self.project.changed_span(span, **changes)  # type: ignore[arg-type]
+        unfit = tuple(r for r in self.relations if span.id in (r.head, r.child)
+                      and not self._fits(r, {span.id: after}))
+        self.project.replace_spans(self.doc.id, (span,), (after,), remove_relations=unfit)
+        return self._record(SpanChange(self.doc.id, verb, (span,), (after,), unfit, ()))
+
+    # ---------------------------------------------------------------- relations
+    def relation_choices(self, first: Span, second: Span) -> list[tuple[RelationType, Span, Span]]:
+        """The relations the project allows between two of this annotator's spans, each as
+        (type, head, child): the head and child are set by the type, whichever was chosen first."""
+        if first.id == second.id:
+            return []
+        return [(kind, first if first_is_head else second, second if first_is_head else first)
+                for kind, first_is_head in self.project.config.schema.relations_between(
+                    first.label, second.label)]
+
+    def connect(self, head: Span, child: Span, label: str) -> Change | None:
+        """Link ``head`` to ``child`` with a relation of type ``label``; None when that relation
+        is already there."""
+        assert self.doc is not None
+        kind = self.project.config.schema.relation(label)
+        for relation in self.relations:
+            if relation.label != label:
+                continue
+            ends = (relation.head, relation.child)
+            if ends == (head.id, child.id) or (kind is not None and not kind.directed
+                                              and ends == (child.id, head.id)):
+                return None
+        relation = Relation(id=uuid.uuid4().hex, head=head.id, child=child.id, label=label,
+                            annotator=self.annotator, created=now_iso())
+        self.project.replace_spans(self.doc.id, (), (), add_relations=(relation,))
+        return self._record(SpanChange(self.doc.id, "link", (), (), (), (relation,)))
+
+    def disconnect(self, relation_id: str) -> Change | None:
+        assert self.doc is not None
+        relation = next((r for r in self.relations if r.id == relation_id), None)
+        if relation is None:
+            return None
+        self.project.replace_spans(self.doc.id, (), (), remove_relations=(relation,))
+        return self._record(SpanChange(self.doc.id, "unlink", (), (), (relation,), ()))
+
+    def relations_of(self, span_id: str) -> list[Relation]:
+        """This annotator's relations that start or end at the span."""
+        return [r for r in self.relations if span_id in (r.head, r.child)]
+
+    def span(self, span_id: str) -> Span | None:
+        return next((s for s in (*self.spans, *self.others) if s.id == span_id), None)
+
+    def _fits(self, relation: Relation, changed: dict[str, Span]) -> bool:
+        head = changed.get(relation.head) or self.span(relation.head)
+        child = changed.get(relation.child) or self.span(relation.child)
+        kind = self.project.config.schema.relation(relation.label)
+        return (head is not None and child is not None
+                and (kind is None or kind.fits(head.label, child.label)))
+
+    # ----------------------------------------------------------- article labels
+    def set_article_labels(self, group: str, values: Sequence[str]) -> Change | None:
+        """Set this annotator's values in one group of the open article's labels; None when
+        they already are those."""
+        assert self.doc is not None
+        kind = self.project.config.schema.article_group(group)
+        chosen = tuple(v for v in (kind.values if kind else ()) if v in values) or tuple(values)
+        before = self.article_labels.get(group, ())
+        if before == chosen:
+            return None
+        self.project.set_article_labels(self.doc.id, self.annotator, group, chosen)
+        return self._record(ArticleLabelChange(self.doc.id, group, before, chosen))
+
+    def toggle_article_label(self, group: str, value: str) -> Change | None:
+        """Key ``n`` in the article-label chooser: a single-choice group takes ``value`` (or drops
+        it when it is the one set); a multiple-choice group adds or removes it."""
+        kind = self.project.config.schema.article_group(group)
+        if kind is None:
+            raise InputError(f"unknown article label group {group!r}")
+        now = self.article_labels.get(group, ())
+        if value in now:
+            return self.set_article_labels(group, [v for v in now if v != value])
+        return self.set_article_labels(group, [*now, value] if kind.multiple else [value])
 
     def set_status(self, status: str) -> Change | None:
         """Set this annotator's status of the open document; None when it already is ``status``."""
@@ -345,8 +503,13 @@ class AnnotationSession:
         if proposal.key not in {p.key for p in self.proposals}:
             bisect.insort(self.proposals, proposal, key=lambda p: (p.start, p.end, p.label))
 
-    def _replace_spans(self, old: Sequence[Span], new: Sequence[Span]) -> None:
+    def _replace_spans(self, old: Sequence[Span], new: Sequence[Span],
+                       old_relations: Sequence[Relation] = (),
+                       new_relations: Sequence[Relation] = ()) -> None:
         """Mirror a saved change of spans in memory: no re-read of the document file on every key."""
+        if old_relations or new_relations:
+            dropped = {r.id for r in old_relations} | {r.id for r in new_relations}
+            self.relations = [r for r in self.relations if r.id not in dropped] + list(new_relations)
         gone = {s.id for s in old} | {s.id for s in new}
         self.spans = [s for s in self.spans if s.id not in gone]
         for span in new:

@@ -31,15 +31,18 @@ from .config import ProjectConfig, default_config_text, load_config
 from .errors import CorruptFileError, InputError, NotFoundError, StoreError
 from .model import (
     STATUSES,
+    ArticleLabel,
     DocProgress,
     Document,
     DocumentInfo,
     DocumentRecord,
     Rejection,
+    Relation,
     Span,
     StatusMark,
     status_for,
 )
+from .schema import Schema
 from .storage import FlockLock, SafeTinyDB, read_json_file, write_json_atomic
 from .text import StyleRange
 
@@ -56,6 +59,8 @@ _SHARD_KEYS = {
     "status": frozenset({"annotator", "status"}),
     "time": frozenset({"annotator", "seconds"}),
     "rejections": frozenset({"id", "start", "end", "label", "annotator", "source"}),
+    "relations": frozenset({"id", "head", "child", "label", "annotator"}),
+    "labels": frozenset({"annotator", "group", "values"}),
 }
 
 
@@ -81,6 +86,39 @@ def _checked_tables(data: Any, path: Path, required: dict[str, frozenset[str]]) 
 
 def _span_order(span: Span) -> tuple[int, int, str, str]:
     return span.start, span.end, span.label, span.annotator
+
+
+MAX_NOTE = 4096  # characters of a span note: a note is a remark, not a document
+
+
+def check_note(note: str) -> str:
+    if not isinstance(note, str):
+        raise InputError("a note is text")
+    if len(note) > MAX_NOTE:
+        raise InputError(f"a note holds at most {MAX_NOTE:,} characters (this one has {len(note):,})")
+    return note
+
+
+def relation_problem(relation: Relation, spans: dict[str, dict[str, Any]], schema: Schema,
+                     check_label: bool = True) -> str:
+    """Why ``relation`` cannot stand among ``spans`` (rows by id), or "" when it can: both its
+    spans there, both of its annotator, and a relation type that allows their labels."""
+    head, child = spans.get(relation.head), spans.get(relation.child)
+    if head is None or child is None:
+        return "one of its spans is not there"
+    if relation.head == relation.child:
+        return "a span cannot be linked to itself"
+    if head["annotator"] != relation.annotator or child["annotator"] != relation.annotator:
+        return "both spans must be its annotator's"
+    kind = schema.relation(relation.label)
+    if kind is None:
+        if not check_label:
+            return ""  # a type taken out of config.toml: its relations stay, as spans of a label do
+        known = ", ".join(r.name for r in schema.relations) or "none"
+        return f"unknown relation {relation.label!r} (this project's: {known})"
+    if not kind.fits(head["label"], child["label"]):
+        return f"{relation.label} does not go from {head['label']} to {child['label']}"
+    return ""
 
 
 def _numbered(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -333,6 +371,10 @@ class Project:
             statuses=statuses,
             rejections=tuple(Rejection.from_record(r) for r in shard.get("rejections", {}).values()),
             seconds={r["annotator"]: r["seconds"] for r in shard.get("time", {}).values()},
+            relations=tuple(Relation.from_record(r) for r in shard.get("relations", {}).values()),
+            article_labels=tuple(
+                ArticleLabel(r["annotator"], r["group"], tuple(r["values"]), r.get("updated", ""))
+                for r in shard.get("labels", {}).values()),
         )
 
     # ------------------------------------------------------------------- spans
@@ -361,6 +403,7 @@ class Project:
         if text is None:
             text = self.document(doc_id).text
         self._check_span(doc_id, start, end, label, annotator, len(text))
+        check_note(note)
         stamp = now_iso()
         return Span(
             id=uuid.uuid4().hex, doc_id=doc_id, start=start, end=end, label=label,
@@ -368,20 +411,97 @@ class Project:
             note=note, source=source,
         )
 
-    def replace_spans(self, doc_id: str, remove: Iterable[Span], add: Iterable[Span]) -> None:
-        """In one atomic write: delete the spans ``remove`` (by id; gone ones are ignored) and put
-        ``add`` in exactly as they are (a span whose id is already there is replaced). Doing it
-        twice changes nothing more, so a save that failed can simply be tried again. Every change
-        of spans, undo and redo included, goes through here."""
-        added = [span.to_record() for span in add]
-        drop = {span.id for span in remove} | {row["id"] for row in added}
+    def replace_spans(self, doc_id: str, remove: Iterable[Span], add: Iterable[Span], *,
+                      remove_relations: Iterable[Relation] = (),
+                      add_relations: Iterable[Relation] = ()) -> None:
+        """In one atomic write: delete the spans ``remove`` (by id; gone ones are ignored), put
+        ``add`` in exactly as they are (a span whose id is already there is replaced), and the
+        same for relations. A relation left without one of its spans, or whose spans' labels it
+        no longer fits, is deleted with them. Doing it twice changes nothing more, so a save that
+        failed can simply be tried again. Every change of spans and relations, undo and redo
+        included, goes through here."""
+        remove, add = list(remove), list(add)
+        remove_relations, add_relations = list(remove_relations), list(add_relations)
 
         def change(tables: dict[str, Any]) -> None:
-            rows = tables.get("spans", {})
-            kept = [row for row in rows.values() if row["id"] not in drop]
-            tables["spans"] = _numbered(kept + added)
+            self._edit_tables(doc_id, tables, remove, add, remove_relations, add_relations)
 
         self._change_file(doc_id, change)
+
+    def _edit_tables(self, doc_id: str, tables: dict[str, Any], remove: list[Span], add: list[Span],
+                     remove_relations: list[Relation], add_relations: list[Relation]) -> None:
+        drop = {s.id for s in remove} | {s.id for s in add}
+        spans = {row["id"]: row for row in tables.get("spans", {}).values() if row["id"] not in drop}
+        for span in add:
+            spans[span.id] = span.to_record()
+        drop_relations = {r.id for r in remove_relations} | {r.id for r in add_relations}
+        relations = [row for row in tables.get("relations", {}).values()
+                     if row["id"] not in drop_relations]
+        for relation in add_relations:
+            problem = relation_problem(relation, spans, self.config.schema)
+            if problem:
+                raise InputError(f"relation {relation.label!r} refused: {problem}")
+            relations.append(relation.to_record())
+        relations = [row for row in relations
+                     if not relation_problem(Relation.from_record(row), spans, self.config.schema,
+                                             check_label=False)]
+        tables["spans"] = _numbered(list(spans.values()))
+        if relations or "relations" in tables:
+            tables["relations"] = _numbered(relations)
+
+    def add_relation(self, doc_id: str, head: str, child: str, label: str, annotator: str,
+                     ) -> Relation:
+        """Link span ``head`` to span ``child`` (ids; both of ``annotator``) and return the
+        relation once it is on disk. Refused when the project's relation types do not allow it."""
+        relation = Relation(id=uuid.uuid4().hex, head=head, child=child, label=label,
+                            annotator=annotator, created=now_iso())
+        self.replace_spans(doc_id, (), (), add_relations=(relation,))
+        return relation
+
+    def remove_relation(self, doc_id: str, relation_id: str) -> None:
+        relation = next((r for r in self.record(doc_id).relations if r.id == relation_id), None)
+        if relation is not None:
+            self.replace_spans(doc_id, (), (), remove_relations=(relation,))
+
+    def set_attribute(self, doc_id: str, span_id: str, name: str,
+                      value: str | bool | None) -> Span:
+        """Set (or with None remove) an attribute of a span; returns the span as saved."""
+        return self.update_span(doc_id, span_id, attributes={name: value})
+
+    def set_article_labels(self, doc_id: str, annotator: str, group: str,
+                           values: Iterable[str]) -> tuple[str, ...]:
+        """Set one annotator's values in one group of article labels (none: unset); returns the
+        values before."""
+        chosen = tuple(values)
+        kind = self.config.schema.article_group(group)
+        if kind is None:
+            known = ", ".join(g.group for g in self.config.schema.article_labels) or "none"
+            raise InputError(f"unknown article label group {group!r} (this project's: {known})")
+        unknown = [v for v in chosen if v not in kind.values]
+        if unknown:
+            raise InputError(f"{group} takes {', '.join(kind.values)}, not {unknown[0]!r}")
+        if len(chosen) != len(set(chosen)) or (len(chosen) > 1 and not kind.multiple):
+            raise InputError(f"{group} takes one value at a time")
+        check_annotator(annotator)
+        previous: tuple[str, ...] = ()
+
+        def change(tables: dict[str, Any]) -> None:
+            nonlocal previous
+            rows = []
+            for row in tables.get("labels", {}).values():
+                if (row["annotator"], row["group"]) == (annotator, group):
+                    previous = tuple(row["values"])
+                else:
+                    rows.append(row)
+            if chosen:
+                # Kept in the group's order, so that equal choices compare equal.
+                ordered = [v for v in kind.values if v in chosen]
+                rows.append({"annotator": annotator, "group": group, "values": ordered,
+                             "updated": now_iso()})
+            tables["labels"] = _numbered(rows)
+
+        self._change_file(doc_id, change)
+        return previous
 
     def import_spans(self, doc_id: str, items: list[dict[str, Any]]) -> tuple[int, list[str]]:
         """Add many spans to one document in one write, skipping exact duplicates.
@@ -424,31 +544,68 @@ class Project:
         return span
 
     def remove_span(self, doc_id: str, span_id: str) -> Span | None:
-        """Delete a span; returns what was deleted (None if it was already gone)."""
-        table = self._doc_db(doc_id).table("spans")
-        with table.storage.lock:
-            row = table.get(where("id") == span_id)
-            if row is None:
-                return None
-            table.remove(where("id") == span_id)
-        return Span.from_record(row)
+        """Delete a span and its relations; returns what was deleted (None if it was already gone)."""
+        removed: Span | None = None
+
+        def change(tables: dict[str, Any]) -> None:
+            nonlocal removed
+            row = next((r for r in tables.get("spans", {}).values() if r["id"] == span_id), None)
+            if row is not None:
+                removed = Span.from_record(row)
+                self._edit_tables(doc_id, tables, [removed], [], [], [])
+
+        self._change_file(doc_id, change)
+        return removed
 
     def update_span(self, doc_id: str, span_id: str, *, label: str | None = None,
-                    note: str | None = None) -> Span:
-        """Change a span's label or note; returns the span as saved."""
-        table = self._doc_db(doc_id).table("spans")
-        changes: dict[str, Any] = {"updated": now_iso()}
-        if label is not None:
-            if label not in self.config.label_names:
-                raise InputError(self._unknown_label(label))
-            changes["label"] = label
+                    note: str | None = None,
+                    attributes: dict[str, str | bool | None] | None = None) -> Span:
+        """Change a span's label, note or attributes (None removes one); returns the span as saved.
+        A new label drops the attributes that do not apply to it and the relations it no longer
+        fits."""
+        if label is not None and label not in self.config.label_names:
+            raise InputError(self._unknown_label(label))
         if note is not None:
-            changes["note"] = note
-        with table.storage.lock:
-            if not table.update(changes, where("id") == span_id):
+            check_note(note)
+        saved: Span | None = None
+
+        def change(tables: dict[str, Any]) -> None:
+            nonlocal saved
+            row = next((r for r in tables.get("spans", {}).values() if r["id"] == span_id), None)
+            if row is None:
                 raise NotFoundError(f"no span {span_id} in document {doc_id!r}")
-            row = table.get(where("id") == span_id)
-        return Span.from_record(row)
+            before = Span.from_record(row)
+            after = self.changed_span(before, label=label, note=note, attributes=attributes)
+            self._edit_tables(doc_id, tables, [before], [after], [], [])
+            saved = after
+
+        self._change_file(doc_id, change)
+        assert saved is not None
+        return saved
+
+    def changed_span(self, span: Span, *, label: str | None = None, note: str | None = None,
+                     attributes: dict[str, str | bool | None] | None = None) -> Span:
+        """``span`` with a new label, note or attributes, checked, not saved."""
+        schema = self.config.schema
+        new_label = span.label if label is None else label
+        values = dict(span.attributes)
+        for name, value in (attributes or {}).items():
+            kind = schema.attribute(name)
+            if kind is None or new_label not in kind.labels:
+                raise InputError(f"no attribute {name!r} for a {new_label} span (attributes: "
+                                 + (", ".join(a.name for a in schema.attributes_of(new_label)) or "none")
+                                 + ")")
+            if value is None:
+                values.pop(name, None)
+            else:
+                values[name] = kind.check(value)
+        # Attributes the new label does not have go with the old one.
+        values = {name: value for name, value in values.items()
+                  if (kind := schema.attribute(name)) is None or new_label in kind.labels}
+        return Span(id=span.id, doc_id=span.doc_id, start=span.start, end=span.end, label=new_label,
+                    annotator=span.annotator, text=span.text, created=span.created,
+                    updated=now_iso(), note=span.note if note is None else note, source=span.source,
+                    attributes=values)
 
     def _change_file(self, doc_id: str, change: Callable[[dict[str, Any]], None]) -> None:
         """One locked read-modify-write of a document's file: ``change`` edits its tables."""

@@ -1,0 +1,214 @@
+"""Relations, span attributes and article labels: config, store and session (no UI)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import make_project
+from tui_reader.core.config import load_config
+from tui_reader.core.errors import InputError, StoreError
+from tui_reader.core.session import AnnotationSession
+from tui_reader.core.store import Project
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+TEXT = "“We will win,” said Ana Ruiz. The minister disagreed. Critics called it naive."
+QUOTE = (0, TEXT.index(" said"))
+SOURCE = (TEXT.index("Ana"), TEXT.index("."))
+MINISTER = (TEXT.index("The minister"), TEXT.index(" disagreed"))
+
+
+def _project(tmp_path: Path) -> Project:
+    return make_project(tmp_path, {"d": TEXT, "e": "Second article."})
+
+
+# ------------------------------------------------------------------------------------- config
+def test_a_new_project_gets_the_attribution_schema(tmp_path):
+    config = _project(tmp_path).config
+    assert config.label_names == ("claim", "quote", "opinion", "boilerplate", "source")
+    assert config.label("source").key == "5"
+    (relation,) = config.schema.relations
+    assert (relation.name, relation.heads, relation.children, relation.directed) == (
+        "attributed_to", ("quote", "claim", "opinion"), ("source",), True)
+    (attribute,) = config.schema.attributes
+    assert (attribute.name, attribute.labels, attribute.kind, attribute.values) == (
+        "kind", ("quote",), "choice", ("direct", "indirect"))
+    (group,) = config.schema.article_labels
+    assert (group.group, group.values, group.multiple) == (
+        "genre", ("news report", "opinion piece", "press release", "other"), False)
+
+
+def test_a_project_made_by_version_0_1_opens_with_nothing_lost(tmp_path):
+    root = tmp_path / "old"
+    shutil.copytree(FIXTURES / "v0.1-project", root)
+    config_before = (root / "config.toml").read_bytes()
+    project = Project.open(root)
+    assert project.config.label_names == ("claim", "quote", "opinion", "boilerplate")
+    assert project.config.schema.relations == () and project.config.schema.article_labels == ()
+    first, second = (project.record(d.id) for d in project.documents())
+    headline = first.text.index("\n")
+    assert [(s.start, s.end, s.label, s.annotator, s.note) for s in first.spans] == [
+        (0, headline, "claim", "alice", "checked"), (0, headline, "quote", "bob", "a note")]
+    assert first.spans[0].text == first.text[:headline]
+    assert first.status_of("alice") == "done" and second.status_of("bob") == "skipped"
+    assert [r.label for r in first.rejections_of("alice")] == ["opinion"]
+    assert first.seconds == {"alice": 42.5}
+    assert [(s.label, s.annotator, s.source) for s in second.spans] == [
+        ("boilerplate", "gold", "review:rita:by bob")]
+    # Working on it keeps its files readable and its config as it was.
+    project.add_span(second.id, 6, 11, "claim", "alice")
+    assert len(Project.open(root).record(second.id).spans) == 2
+    assert (root / "config.toml").read_bytes() == config_before
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ('[[relations]]\nname = "x"\nheads = ["quote"]\nchildren = ["nobody"]\n', "names 'nobody'"),
+    ('[[relations]]\nname = "x"\nheads = ["quote"]\nchildren = ["claim"]\nkey = "c"\n', "one key"),
+    ('[[attributes]]\nname = "a"\nlabels = ["quote"]\ntype = "number"\n', "type must be one of"),
+    ('[[attributes]]\nname = "a"\nlabels = ["quote"]\n', "non-empty list of values"),
+    ('[[article_labels]]\ngroup = "g"\nvalues = ["x", "x"]\n', "a value twice"),
+    ('[[article_labels]]\ngroup = "g"\nvalues = ["x"]\ncolour = "red"\n', "unknown setting 'colour'"),
+])
+def test_bad_schema_entries_are_refused_naming_the_problem(tmp_path, entry, message):
+    path = tmp_path / "config.toml"
+    path.write_text('[[labels]]\nname = "quote"\nkey = "2"\n[[labels]]\nname = "claim"\nkey = "1"\n'
+                    + entry, encoding="utf-8")
+    with pytest.raises(StoreError, match=message) as caught:
+        load_config(path)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_label_on_a_key_the_app_now_uses_is_refused_clearly(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[[labels]]\nname = "topic"\nkey = "t"\n', encoding="utf-8")
+    with pytest.raises(StoreError, match="label 'topic' needs one key that the app does not use"):
+        load_config(path)
+
+
+# -------------------------------------------------------------------------------------- store
+def test_relations_are_checked_against_the_schema(tmp_path):
+    project = _project(tmp_path)
+    quote = project.add_span("d", *QUOTE, "quote", "ana")
+    source = project.add_span("d", *SOURCE, "source", "ana")
+    claim = project.add_span("d", *MINISTER, "claim", "ana")
+    bos = project.add_span("d", *SOURCE, "source", "bo")
+    relation = project.add_relation("d", quote.id, source.id, "attributed_to", "ana")
+    assert Project.open(project.root).record("d").relations == (relation,)
+    for head, child, label, who, problem in [
+        (source.id, quote.id, "attributed_to", "ana", "does not go from source to quote"),
+        (quote.id, claim.id, "attributed_to", "ana", "does not go from quote to claim"),
+        (quote.id, bos.id, "attributed_to", "ana", "both spans must be its annotator's"),
+        (quote.id, source.id, "said_by", "ana", "unknown relation 'said_by'"),
+        (quote.id, "nope", "attributed_to", "ana", "one of its spans is not there"),
+    ]:
+        with pytest.raises(InputError, match=problem):
+            project.add_relation("d", head, child, label, who)
+    assert Project.open(project.root).record("d").relations == (relation,)
+
+
+def test_deleting_or_relabelling_a_span_takes_its_relations_along(tmp_path):
+    project = _project(tmp_path)
+    quote = project.add_span("d", *QUOTE, "quote", "ana")
+    source = project.add_span("d", *SOURCE, "source", "ana")
+    project.add_relation("d", quote.id, source.id, "attributed_to", "ana")
+    project.update_span("d", quote.id, label="claim")  # claims may be attributed too
+    assert len(project.record("d").relations) == 1
+    project.update_span("d", quote.id, label="boilerplate")  # boilerplate may not
+    assert project.record("d").relations == ()
+    again = project.add_span("d", *MINISTER, "opinion", "ana")
+    project.add_relation("d", again.id, source.id, "attributed_to", "ana")
+    project.remove_span("d", source.id)
+    assert project.record("d").relations == ()
+
+
+def test_attributes_are_checked_and_follow_the_label(tmp_path):
+    project = _project(tmp_path)
+    quote = project.add_span("d", *QUOTE, "quote", "ana")
+    saved = project.set_attribute("d", quote.id, "kind", "direct")
+    assert Project.open(project.root).record("d").spans[0].attributes == {"kind": "direct"}
+    assert saved.attributes == {"kind": "direct"}
+    with pytest.raises(InputError, match="kind takes one of direct, indirect"):
+        project.set_attribute("d", quote.id, "kind", "verbatim")
+    with pytest.raises(InputError, match="no attribute 'negated' for a quote span"):
+        project.set_attribute("d", quote.id, "negated", True)
+    project.update_span("d", quote.id, label="claim")  # kind is a quote's attribute
+    assert project.record("d").spans[0].attributes == {}
+
+
+def test_article_labels_one_value_or_many(tmp_path):
+    project = _project(tmp_path)
+    assert project.set_article_labels("d", "ana", "genre", ["news report"]) == ()
+    assert project.set_article_labels("d", "bo", "genre", ["other"]) == ()
+    record = Project.open(project.root).record("d")
+    assert record.article_labels_of("ana") == {"genre": ("news report",)}
+    assert "bo" in record.annotators()
+    with pytest.raises(InputError, match="one value at a time"):
+        project.set_article_labels("d", "ana", "genre", ["news report", "other"])
+    with pytest.raises(InputError, match="genre takes news report"):
+        project.set_article_labels("d", "ana", "genre", ["satire"])
+    with pytest.raises(InputError, match="unknown article label group 'topic'"):
+        project.set_article_labels("d", "ana", "topic", ["x"])
+    assert project.set_article_labels("d", "ana", "genre", []) == ("news report",)
+    assert project.record("d").article_labels_of("ana") == {}
+
+
+def test_notes_are_bounded(tmp_path):
+    project = _project(tmp_path)
+    span = project.add_span("d", *QUOTE, "quote", "ana")
+    project.update_span("d", span.id, note="x" * 4096)
+    with pytest.raises(InputError, match="at most 4,096 characters"):
+        project.update_span("d", span.id, note="x" * 4097)
+    with pytest.raises(InputError, match="at most 4,096"):
+        project.add_span("d", *SOURCE, "source", "ana", note="y" * 5000)
+    assert len(project.record("d").spans) == 1
+
+
+# ------------------------------------------------------------------------------------ session
+def test_connect_orients_by_the_schema_and_undo_restores_a_span_with_its_relation(tmp_path):
+    project = _project(tmp_path)
+    session = AnnotationSession(project, "ana")
+    session.open("d")
+    session.label("quote", *QUOTE)
+    session.label("source", *SOURCE)
+    quote, source = session.spans
+    ((kind, head, child),) = session.relation_choices(source, quote)  # source chosen first
+    assert (kind.name, head.id, child.id) == ("attributed_to", quote.id, source.id)
+    assert session.relation_choices(quote, quote) == []
+    change = session.connect(head, child, kind.name)
+    assert change.describe() == "linked: attributed_to"
+    assert session.connect(head, child, kind.name) is None  # already there
+    (relation,) = Project.open(project.root).record("d").relations
+    assert (relation.head, relation.child) == (quote.id, source.id)
+
+    deleted = session.delete(source.id)
+    assert "and 1 relation" in deleted.describe()
+    assert Project.open(project.root).record("d").relations == () and session.relations == []
+    session.undo()  # one u brings back the span and its relation
+    back = Project.open(project.root).record("d")
+    assert [s.id for s in back.spans] == [quote.id, source.id] and back.relations == (relation,)
+    assert session.relations == [relation]
+    session.redo()
+    assert Project.open(project.root).record("d").relations == ()
+
+
+def test_attribute_and_article_label_changes_undo(tmp_path):
+    project = _project(tmp_path)
+    session = AnnotationSession(project, "ana")
+    session.open("d")
+    session.label("quote", *QUOTE)
+    (quote,) = session.spans
+    session.set_attribute(quote.id, "kind", "indirect")
+    assert session.set_attribute(quote.id, "kind", "indirect") is None
+    assert Project.open(project.root).record("d").spans[0].attributes == {"kind": "indirect"}
+    session.toggle_article_label("genre", "opinion piece")
+    session.toggle_article_label("genre", "news report")  # single choice: replaces
+    assert Project.open(project.root).record("d").article_labels_of("ana") == {
+        "genre": ("news report",)}
+    session.undo()
+    session.undo()
+    assert Project.open(project.root).record("d").article_labels_of("ana") == {}
+    session.undo()
+    assert Project.open(project.root).record("d").spans[0].attributes == {}
+    assert session.spans[0].attributes == {}
