@@ -104,3 +104,63 @@ def test_from_a_project_done_without_spans_counts_as_found_nothing(tmp_path):
     report = compute_agreement([doc], ["claim"])
     assert report.documents[0].exact_f1 == 0.0
     assert not math.isnan(report.pairs[0].kappa)
+
+
+# ------------------------------------------------------- relations, attributes, article labels
+Q1, S1, Q2, S2, Q2B = (0, 10, "quote"), (20, 25, "source"), (30, 40, "quote"), (50, 55, "source"), (
+    30, 38, "quote")
+Q3, Q4, Q5 = (60, 70, "quote"), (71, 80, "quote"), (81, 90, "quote")
+
+
+def _schema_docs() -> list[AgreementDoc]:
+    text = "x" * 100
+    first = AgreementDoc(
+        "d1", text,
+        spans={"A": [Q1, S1, Q2, S2, Q3, Q4, Q5], "B": [Q1, S1, Q2B, S2, Q3, Q4, Q5]},
+        relations={"A": [(Q1, S1, "attributed_to"), (Q2, S2, "attributed_to")],
+                   "B": [(Q1, S1, "attributed_to"), (Q2B, S2, "attributed_to"),
+                         (Q1, S2, "attributed_to")]},
+        attributes={"A": {Q1: {"kind": "direct"}, Q3: {"kind": "direct"}, Q4: {"kind": "indirect"}},
+                    "B": {Q1: {"kind": "direct"}, Q3: {"kind": "indirect"}, Q4: {"kind": "indirect"}}},
+        article_labels={"A": {"genre": ("news report",)}, "B": {"genre": ("news report",)}},
+    )
+    others = [
+        AgreementDoc("d2", text, {"A": [], "B": []},
+                     article_labels={"A": {"genre": ("news report",)}, "B": {"genre": ("opinion piece",)}}),
+        AgreementDoc("d3", text, {"A": [], "B": []},
+                     article_labels={"A": {"genre": ("opinion piece",)}, "B": {"genre": ("opinion piece",)}}),
+        AgreementDoc("d4", text, {"A": [], "B": []}),  # neither chose a genre: not an item
+    ]
+    return [first, *others]
+
+
+def test_relation_f1_exact_and_overlap_by_hand():
+    report = compute_agreement(_schema_docs(), ["quote", "source"])
+    (overall,) = [r for r in report.relations if r.label is None]
+    # exact: only (Q1, S1) matches; 2 matches / (2 + 3)
+    assert overall.exact_f1 == pytest.approx(2 * 1 / (2 + 3))
+    # overlap: A's two both found in B (Q2 touches Q2B); B's (Q1, S2) has no partner: P 2/3, R 1
+    assert overall.overlap_f1 == pytest.approx(2 * (2 / 3) * 1 / (2 / 3 + 1))
+    assert [r.label for r in report.relations] == [None, "attributed_to"]
+
+
+def test_attribute_kappa_over_identical_spans_by_hand():
+    report = compute_agreement(_schema_docs(), ["quote", "source"])
+    (kind,) = report.attributes
+    # items: Q1, Q3, Q4, Q5 (Q2 and Q2B differ); A direct, direct, indirect, unset;
+    # B direct, indirect, indirect, unset: p_o 3/4, p_e (2*1 + 1*2 + 1*1)/16
+    assert kind.items == 4
+    assert kind.kappa == pytest.approx((3 / 4 - 5 / 16) / (1 - 5 / 16))
+
+
+def test_article_label_kappa_and_alpha_by_hand():
+    report = compute_agreement(_schema_docs(), ["quote", "source"])
+    (genre,) = report.article_labels
+    # items d1-d3: A news, news, opinion; B news, opinion, opinion: p_o 2/3, p_e 4/9
+    assert (genre.name, genre.items) == ("genre", 3)
+    assert genre.kappa == pytest.approx((2 / 3 - 4 / 9) / (1 - 4 / 9))
+    # coincidences: news-news 2, news-opinion 1 + 1, opinion-opinion 2; n = 6
+    assert report.article_alpha["genre"] == pytest.approx(1 - 5 * 2 / 18)
+    data = report.to_json()
+    assert data["article_labels_alpha"] == {"genre": pytest.approx(4 / 9)}
+    assert data["relations"][0]["exact_f1"] == pytest.approx(0.4)

@@ -59,9 +59,12 @@ def test_no_policy_keeps_every_layer(voted):
     docs = by_policy(voted, None)
     assert docs["three"].annotators == ("ana", "bo", "cy")
     assert set(docs["three"].layers()) == {"ana", "bo", "cy"}
-    assert docs["gold-empty"].layers() == {"ana": [{"start": 0, "end": 5, "label": "claim",
-                                                    "text": "Alpha", "annotator": "ana"}],
-                                           "gold": []}
+    layers = docs["gold-empty"].layers()
+    assert all(len(s["id"]) == 32 for s in layers["ana"])  # the store's span ids
+    assert {name: [{k: v for k, v in s.items() if k != "id"} for s in spans]
+            for name, spans in layers.items()} == {
+        "ana": [{"start": 0, "end": 5, "label": "claim", "text": "Alpha", "annotator": "ana"}],
+        "gold": []}
 
 
 def test_union_merges_exact_duplicates_and_ignores_gold(voted):

@@ -212,3 +212,72 @@ def test_attribute_and_article_label_changes_undo(tmp_path):
     session.undo()
     assert Project.open(project.root).record("d").spans[0].attributes == {}
     assert session.spans[0].attributes == {}
+
+
+# ------------------------------------------------------------------------------------ exports
+def _annotated(tmp_path: Path) -> Project:
+    """Two annotators who agree on the quote and its source and differ on the rest."""
+    project = _project(tmp_path / "a")
+    for name, kind, genre in (("ana", "direct", "news report"), ("bo", "direct", "opinion piece")):
+        quote = project.add_span("d", *QUOTE, "quote", name)
+        source = project.add_span("d", *SOURCE, "source", name)
+        project.set_attribute("d", quote.id, "kind", kind)
+        project.add_relation("d", quote.id, source.id, "attributed_to", name)
+        project.set_article_labels("d", name, "genre", [genre])
+    opinion = project.add_span("d", *MINISTER, "opinion", "bo")
+    source = next(s for s in project.record("d").spans_of("bo") if s.label == "source")
+    project.add_relation("d", opinion.id, source.id, "attributed_to", "bo")
+    return project
+
+
+def _native(project: Project) -> list[dict]:
+    import io
+    import json
+
+    from tui_reader.core.formats.jsonl import export_records, write_jsonl
+
+    out = io.BytesIO()
+    write_jsonl(export_records(project), out)
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_native_jsonl_carries_ids_relations_attributes_and_labels_and_reads_back_exactly(tmp_path):
+    from tui_reader.core.importer import import_records
+
+    project = _annotated(tmp_path)
+    (record,) = _native(project)
+    ids = {s["id"]: s for s in record["spans"]}
+    assert len(ids) == 5
+    assert {(ids[r["head"]]["label"], ids[r["child"]]["text"], r["annotator"])
+            for r in record["relations"]} == {
+        ("quote", "Ana Ruiz", "ana"), ("quote", "Ana Ruiz", "bo"), ("opinion", "Ana Ruiz", "bo")}
+    assert [s.get("attributes") for s in record["spans"] if s["label"] == "quote"] == [
+        {"kind": "direct"}, {"kind": "direct"}]
+    assert record["labels"] == {"ana": {"genre": ["news report"]}, "bo": {"genre": ["opinion piece"]}}
+
+    again = make_project(tmp_path / "b", {})
+    report = import_records(again, [("x.jsonl:1", record)], "nobody")
+    assert report.problems == [] and (report.spans_added, report.relations_added,
+                                      report.article_labels_added) == (5, 3, 2)
+    assert _native(again) == [record]
+
+
+def test_gold_policies_vote_on_relations_attributes_and_labels(tmp_path):
+    from tui_reader.core.formats.dataset import ExportFilter, export_docs, parse_gold
+
+    project = _annotated(tmp_path)
+    (union,) = export_docs(project, ExportFilter(), parse_gold("union"))
+    assert sorted(s["label"] for s in union.spans) == ["opinion", "quote", "source"]
+    by_id = {s["id"]: s for s in union.spans}
+    assert sorted((by_id[r["head"]]["label"], r["annotators"]) for r in union.relations) == [
+        ("opinion", ["bo"]), ("quote", ["ana", "bo"])]
+    quote = next(s for s in union.spans if s["label"] == "quote")
+    assert quote["attributes"] == {"kind": "direct"}
+    assert union.labels == {}  # news report 1, opinion piece 1: a tie keeps none
+
+    (majority,) = export_docs(project, ExportFilter(), parse_gold("majority"))  # both must agree
+    assert sorted(s["label"] for s in majority.spans) == ["quote", "source"]
+    assert [r["annotators"] for r in majority.relations] == [["ana", "bo"]]
+
+    (bo,) = export_docs(project, ExportFilter(), parse_gold("annotator:bo"))
+    assert len(bo.relations) == 2 and bo.single_labels() == {"genre": ["opinion piece"]}

@@ -67,6 +67,23 @@ def stats_command(db: Path | None, as_json: bool) -> None:
         time_table.add_row(Text(display_safe(name)), f"{row['seconds'] / 3600:.2f}",
                            str(row["documents"]), per_doc)
     console.print(time_table)
+    if stats["relations"]:
+        relations = Table(title="Relations", title_justify="left")
+        relations.add_column("annotator")
+        names = list(stats["relations"])
+        for name in names:
+            relations.add_column(Text(display_safe(name)), justify="right")
+        for who, row in stats["relations_by_annotator"].items():
+            relations.add_row(Text(display_safe(who)), *(str(row.get(n, 0)) for n in names))
+        relations.add_row(Text("all", style="bold"), *(str(stats["relations"][n]) for n in names))
+        console.print(relations)
+    for group, counts in stats["article_labels"].items():
+        article = Table(title=f"Article labels: {display_safe(group)} (documents)", title_justify="left")
+        article.add_column("value")
+        article.add_column("documents", justify="right")
+        for value, n in counts.items():
+            article.add_row(Text(display_safe(value)), str(n))
+        console.print(article)
 
 
 @click.command("agree")
@@ -84,7 +101,8 @@ def agree_command(db: Path | None, label: str | None, as_json: bool, worst: int)
         if label is not None and label not in labels:
             raise InputError(f"unknown label {label!r} (this project's labels: {', '.join(labels)})")
         chosen = (label,) if label else labels
-        report = compute_agreement(documents_for_agreement(project, label), chosen)
+        report = compute_agreement(documents_for_agreement(project, label), chosen,
+                                   schema=project.config.schema)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
         return
@@ -124,3 +142,32 @@ def _print_agreement(report: AgreementReport, worst: int) -> None:
         docs.add_row(Text(display_safe(d.id)), Text(display_safe(", ".join(d.annotators))),
                      format_score(d.exact_f1), format_score(d.overlap_f1), format_score(d.alpha))
     console.print(docs)
+    if report.relations:
+        relations = Table(title="Relations (span ends matched exactly, or overlapping)",
+                          title_justify="left")
+        for column in ("annotators", "relation", "documents", "F1 exact", "F1 overlap"):
+            relations.add_column(column, justify="left" if column in ("annotators", "relation")
+                                 else "right")
+        for r in report.relations:
+            relations.add_row(Text(display_safe(f"{r.a} / {r.b}")), Text(r.label or "all relations"),
+                              str(r.documents), format_score(r.exact_f1), format_score(r.overlap_f1))
+        console.print(relations)
+    for title, scores, unit in (("Span attributes (Cohen's kappa)", report.attributes, "spans"),
+                                ("Article labels (Cohen's kappa)", report.article_labels,
+                                 "documents")):
+        if not scores:
+            continue
+        table = Table(title=title, title_justify="left")
+        for column in ("annotators", "name", unit, "kappa"):
+            table.add_column(column, justify="left" if column in ("annotators", "name") else "right")
+        for k in scores:
+            table.add_row(Text(display_safe(f"{k.a} / {k.b}")), Text(display_safe(k.name)),
+                          str(k.items), format_score(k.kappa))
+        console.print(table)
+    if report.article_alpha:
+        alpha = Table(title="Article labels (Krippendorff's alpha)", title_justify="left")
+        alpha.add_column("group")
+        alpha.add_column("alpha", justify="right")
+        for group, value in report.article_alpha.items():
+            alpha.add_row(Text(display_safe(group)), format_score(value))
+        console.print(alpha)

@@ -18,6 +18,22 @@ Formulas (also in the README):
 
 Tokens are ``\\w+`` runs and single other non-space characters; a token is covered by a span when
 its characters lie inside it, in part.
+
+Relations, attributes and article labels (for each pair of annotators, over the documents both
+annotated):
+
+* **Relation F1**. *Exact*: a relation matches when the other has one of the same label whose
+  head and child spans have the same start, end and label; F1 = 2·matches / (|A| + |B|).
+  *Overlap*: a relation is found when the other has one of the same label whose head overlaps its
+  head and whose child overlaps its child (same span label, a shared character); P, R and F1 as
+  for spans.
+* **Attribute kappa**, per attribute: Cohen's kappa over the spans both annotators marked
+  identically (same start, end and label) whose label has the attribute; a span's category is its
+  value, or "unset".
+* **Article-label kappa**, per group: Cohen's kappa over the documents where at least one of the
+  two chose a value in the group; the category is the set of values chosen (none counts as a
+  category). **Article-label alpha**, per group: Krippendorff's alpha over the documents, each
+  document's values being those of the annotators who chose in the group.
 """
 
 from __future__ import annotations
@@ -32,6 +48,7 @@ from typing import TYPE_CHECKING
 from .model import GOLD
 
 if TYPE_CHECKING:
+    from .schema import Schema
     from .store import Project
 
 SpanTuple = tuple[int, int, str]
@@ -42,14 +59,42 @@ def simple_tokens(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
 
+RelationTuple = tuple[SpanTuple, SpanTuple, str]  # head span, child span, relation label
+
+
 @dataclass(frozen=True)
 class AgreementDoc:
     """One document and every annotator's spans on it (an annotator with no spans but a done
-    status is present with an empty list: they read it and found nothing)."""
+    status is present with an empty list: they read it and found nothing), and their relations,
+    span attributes (by span) and article labels (by group)."""
 
     id: str
     text: str
     spans: dict[str, list[SpanTuple]]
+    relations: dict[str, list[RelationTuple]] = field(default_factory=dict)
+    attributes: dict[str, dict[SpanTuple, dict[str, str | bool]]] = field(default_factory=dict)
+    article_labels: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RelationScore:
+    a: str
+    b: str
+    label: str | None  # None = every relation type
+    documents: int
+    exact_f1: float | None
+    overlap_f1: float | None
+
+
+@dataclass(frozen=True)
+class KappaScore:
+    """Cohen's kappa of a pair over ``items`` (spans for an attribute, documents for a group)."""
+
+    a: str
+    b: str
+    name: str  # the attribute, or the article-label group
+    items: int
+    kappa: float | None
 
 
 @dataclass(frozen=True)
@@ -79,6 +124,10 @@ class AgreementReport:
     pairs: list[PairScore] = field(default_factory=list)
     alpha: dict[str | None, float | None] = field(default_factory=dict)
     documents: list[DocScore] = field(default_factory=list)
+    relations: list[RelationScore] = field(default_factory=list)
+    attributes: list[KappaScore] = field(default_factory=list)
+    article_labels: list[KappaScore] = field(default_factory=list)
+    article_alpha: dict[str, float | None] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {
@@ -87,6 +136,10 @@ class AgreementReport:
             "pairs": [vars(p) for p in self.pairs],
             "alpha": {("*" if k is None else k): v for k, v in self.alpha.items()},
             "documents": [vars(d) for d in self.documents],
+            "relations": [vars(r) for r in self.relations],
+            "attributes": [vars(k) for k in self.attributes],
+            "article_labels": [vars(k) for k in self.article_labels],
+            "article_labels_alpha": self.article_alpha,
         }
 
 
@@ -168,10 +221,30 @@ def token_categories(text: str, spans: Sequence[SpanTuple], tokens: Sequence[tup
     return out
 
 
+def relation_exact_counts(a: Sequence[RelationTuple], b: Sequence[RelationTuple]
+                          ) -> tuple[int, int, int]:
+    return exact_counts(a, b)  # type: ignore[arg-type]  # tuples match exactly or not
+
+
+def relation_overlap_counts(a: Sequence[RelationTuple], b: Sequence[RelationTuple]
+                            ) -> tuple[int, int, int, int]:
+    """(relations of a found in b, |a|, relations of b found in a, |b|): same relation label,
+    head overlapping head and child overlapping child (same span labels, a shared character)."""
+
+    def touches(x: SpanTuple, y: SpanTuple) -> bool:
+        return x[2] == y[2] and x[0] < y[1] and y[0] < x[1]
+
+    def found(xs: Sequence[RelationTuple], ys: Sequence[RelationTuple]) -> int:
+        return sum(1 for head, child, label in xs
+                   if any(label == l2 and touches(head, h2) and touches(child, c2) for h2, c2, l2 in ys))
+
+    return found(a, b), len(a), found(b, a), len(b)
+
+
 # ----------------------------------------------------------------- the report
 def compute_agreement(
     docs: Iterable[AgreementDoc], labels: Sequence[str],
-    tokenize: Callable[[str], list[tuple[int, int]]] = simple_tokens,
+    tokenize: Callable[[str], list[tuple[int, int]]] = simple_tokens, schema: Schema | None = None,
 ) -> AgreementReport:
     docs = [d for d in docs if len(d.spans) >= 2]
     annotators = sorted({a for d in docs for a in d.spans})
@@ -225,19 +298,95 @@ def compute_agreement(
             sum(overlap_scores) / len(overlap_scores), krippendorff_alpha_nominal(units),
         ))
     report.documents.sort(key=lambda d: (d.exact_f1 if d.exact_f1 is not None else 1.0, d.id))
+    _schema_agreement(report, docs, schema)
     return report
 
 
+def _schema_agreement(report: AgreementReport, docs: list[AgreementDoc], schema: Schema | None,
+                      ) -> None:
+    """Relation F1, attribute kappa and article-label kappa and alpha (see the module docstring)."""
+    relation_names = sorted({r[2] for d in docs for rs in d.relations.values() for r in rs}
+                            | {r.name for r in (schema.relations if schema else ())})
+    attribute_labels: dict[str, set[str]] = defaultdict(set)
+    for kind in schema.attributes if schema else ():
+        attribute_labels[kind.name].update(kind.labels)
+    for doc in docs:
+        for by_span in doc.attributes.values():
+            for span, values in by_span.items():
+                for name in values:
+                    if schema is None or schema.attribute(name) is None:
+                        attribute_labels[name].add(span[2])
+    groups = sorted({g for d in docs for labels in d.article_labels.values() for g in labels}
+                    | {g.group for g in (schema.article_labels if schema else ())})
+    if not (relation_names or attribute_labels or groups):
+        return
+    for a, b in combinations(report.annotators, 2):
+        shared = [d for d in docs if a in d.spans and b in d.spans]
+        if not shared:
+            continue
+        for name in ([None, *relation_names] if relation_names else []):
+            exact, overlap = [0, 0, 0], [0, 0, 0, 0]
+            for doc in shared:
+                ra = [r for r in doc.relations.get(a, []) if name is None or r[2] == name]
+                rb = [r for r in doc.relations.get(b, []) if name is None or r[2] == name]
+                exact = [x + y for x, y in zip(exact, relation_exact_counts(ra, rb))]
+                overlap = [x + y for x, y in zip(overlap, relation_overlap_counts(ra, rb))]
+            report.relations.append(RelationScore(a, b, name, len(shared), f1_exact(*exact),
+                                                  f1_overlap(*overlap)))
+        for name, labels in sorted(attribute_labels.items()):
+            seq_a: list[Hashable] = []
+            seq_b: list[Hashable] = []
+            for doc in shared:
+                both = set(doc.spans[a]) & set(doc.spans[b])
+                for span in sorted(both):
+                    if span[2] in labels:
+                        seq_a.append(doc.attributes.get(a, {}).get(span, {}).get(name, "unset"))
+                        seq_b.append(doc.attributes.get(b, {}).get(span, {}).get(name, "unset"))
+            report.attributes.append(KappaScore(a, b, name, len(seq_a), cohen_kappa(seq_a, seq_b)))
+        for group in groups:
+            seq_a, seq_b = [], []
+            for doc in shared:
+                va = doc.article_labels.get(a, {}).get(group)
+                vb = doc.article_labels.get(b, {}).get(group)
+                if va is None and vb is None:
+                    continue
+                seq_a.append(frozenset(va or ()))
+                seq_b.append(frozenset(vb or ()))
+            report.article_labels.append(KappaScore(a, b, group, len(seq_a), cohen_kappa(seq_a, seq_b)))
+    for group in groups:
+        units = [[frozenset(labels[group]) for labels in doc.article_labels.values() if group in labels]
+                 for doc in docs]
+        report.article_alpha[group] = krippendorff_alpha_nominal(units)
+
+
 def documents_for_agreement(project: Project, label: str | None = None) -> Iterable[AgreementDoc]:
-    """Each document with the annotators who labelled it or marked it done (not the gold layer)."""
+    """Each document with the annotators who labelled it (spans or article labels) or marked it
+    done (not the gold layer), their spans (of ``label`` only, when given), relations, span
+    attributes and article labels."""
     for record in project.records():
-        spans: dict[str, list[SpanTuple]] = {name: [] for name in record.done_by() if name != GOLD}
+        names = (set(record.done_by()) | {s.annotator for s in record.spans}
+                 | {a.annotator for a in record.article_labels}) - {GOLD}
+        spans: dict[str, list[SpanTuple]] = {name: [] for name in sorted(names)}
+        attributes: dict[str, dict[SpanTuple, dict[str, str | bool]]] = defaultdict(dict)
+        by_id: dict[str, SpanTuple] = {}
         for span in record.spans:
-            if span.annotator != GOLD:
-                mine = spans.setdefault(span.annotator, [])  # present even if filtered out
+            by_id[span.id] = span.key
+            if span.annotator in names:
                 if label is None or span.label == label:
-                    mine.append(span.key)
-        yield AgreementDoc(record.id, record.text, spans)
+                    spans[span.annotator].append(span.key)
+                if span.attributes:
+                    attributes[span.annotator][span.key] = dict(span.attributes)
+        relations: dict[str, list[RelationTuple]] = defaultdict(list)
+        for relation in record.relations:
+            if relation.annotator in names and relation.head in by_id and relation.child in by_id:
+                relations[relation.annotator].append(
+                    (by_id[relation.head], by_id[relation.child], relation.label))
+        article: dict[str, dict[str, tuple[str, ...]]] = defaultdict(dict)
+        for chosen in record.article_labels:
+            if chosen.annotator in names:
+                article[chosen.annotator][chosen.group] = chosen.values
+        yield AgreementDoc(record.id, record.text, spans, dict(relations), dict(attributes),
+                           dict(article))
 
 
 def format_score(value: float | None) -> str:
@@ -248,7 +397,8 @@ def format_score(value: float | None) -> str:
 def agreement_markdown(project: Project) -> str | None:
     """A few Markdown lines for the dataset card, when two or more annotators labelled the same
     texts (None otherwise)."""
-    report = compute_agreement(documents_for_agreement(project), project.config.label_names)
+    report = compute_agreement(documents_for_agreement(project), project.config.label_names,
+                               schema=project.config.schema)
     overall = [p for p in report.pairs if p.label is None]
     if not overall:
         return None
@@ -260,4 +410,20 @@ def agreement_markdown(project: Project) -> str | None:
     lines.append("")
     lines.append("Krippendorff's alpha (nominal, tokens, all labels): "
                  f"{format_score(report.alpha.get(None))}")
+    relations = [r for r in report.relations if r.label is None]
+    if relations:
+        lines += ["", "Relations (span F1 of their ends and label):", "",
+                  "| annotators | documents | relation F1 exact | relation F1 overlap |",
+                  "| --- | --- | --- | --- |"]
+        lines += [f"| {r.a} / {r.b} | {r.documents} | {format_score(r.exact_f1)} "
+                  f"| {format_score(r.overlap_f1)} |" for r in relations]
+    scores = [("attribute", k) for k in report.attributes] + [("article labels", k)
+                                                              for k in report.article_labels]
+    if scores:
+        lines += ["", "| annotators | kind | name | items | Cohen's kappa |",
+                  "| --- | --- | --- | --- | --- |"]
+        lines += [f"| {k.a} / {k.b} | {kind} | {k.name} | {k.items} | {format_score(k.kappa)} |"
+                  for kind, k in scores]
+    for group, value in report.article_alpha.items():
+        lines.append(f"\nKrippendorff's alpha of the article labels {group}: {format_score(value)}")
     return "\n".join(lines)

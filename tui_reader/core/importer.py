@@ -30,6 +30,8 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     spans_added: int = 0
+    relations_added: int = 0
+    article_labels_added: int = 0
     problems: list[str] = field(default_factory=list)
     skipped: int = 0  # files and JSONL lines not imported (each also has a line in ``problems``)
 
@@ -40,6 +42,10 @@ class ImportReport:
         ]
         if self.spans_added:
             parts.append(f"{self.spans_added} spans added")
+        if self.relations_added:
+            parts.append(f"{self.relations_added} relations added")
+        if self.article_labels_added:
+            parts.append(f"{self.article_labels_added} article labels added")
         parts.append(f"{len(self.problems)} problems")
         return ", ".join(parts)
 
@@ -51,6 +57,8 @@ class _Item:
     doc: NewDocument
     where: str  # "file" or "file:line", for messages
     spans: list[dict[str, Any]] = field(default_factory=list)
+    relations: list[dict[str, Any]] = field(default_factory=list)
+    labels: list[tuple[str, str, list[str]]] = field(default_factory=list)  # annotator, group, values
     done_by: list[str] = field(default_factory=list)
     repeat: bool = False  # the same document again, from an earlier batch: only spans are new
 
@@ -155,6 +163,8 @@ def _import_items(project: Project, items: Iterator[_Item], report: ImportReport
                     continue
                 if doc_id in batch:
                     batch[doc_id].spans.extend(item.spans)
+                    batch[doc_id].relations.extend(item.relations)
+                    batch[doc_id].labels.extend(item.labels)
                     batch[doc_id].done_by.extend(d for d in item.done_by
                                                  if d not in batch[doc_id].done_by)
                     continue
@@ -275,19 +285,52 @@ def parse_record(
                 f"({len(raw_text)} characters) or empty"
             )
             continue
-        item.spans.append(
-            {
-                "start": to_canonical(start), "end": to_canonical(end), "label": label,
-                "annotator": str(span.get("annotator") or record_annotator),
-                "note": span.get("note", "") if isinstance(span.get("note"), str) else "",
-                "source": span.get("source", "") if isinstance(span.get("source"), str) else "",
-                "n": n,
-            }
-        )
+        parsed = {
+            "start": to_canonical(start), "end": to_canonical(end), "label": label,
+            "annotator": str(span.get("annotator") or record_annotator),
+            "note": span.get("note", "") if isinstance(span.get("note"), str) else "",
+            "source": span.get("source", "") if isinstance(span.get("source"), str) else "",
+            "n": n,
+        }
+        if isinstance(span.get("id"), (str, int)) and not isinstance(span.get("id"), bool):
+            parsed["id"] = str(span["id"])
+        if isinstance(span.get("attributes"), dict):
+            parsed["attributes"] = span["attributes"]
+        item.spans.append(parsed)
+    relations = record.get("relations", [])
+    if not isinstance(relations, list):
+        problems.append(f"{where}: \"relations\" is not a list; relations not imported")
+        relations = []
+    for relation in relations:
+        if isinstance(relation, dict):
+            item.relations.append({**relation, "annotator": str(relation.get("annotator")
+                                                                 or record_annotator)})
+    item.labels = _article_labels(record.get("labels"), str(record_annotator), where, problems)
     done_by = record.get("done_by", [])
     if isinstance(done_by, list):
         item.done_by = [str(a) for a in done_by if isinstance(a, str) and a]
     return item
+
+
+def _article_labels(raw: Any, annotator: str, where: str, problems: list[str],
+                    ) -> list[tuple[str, str, list[str]]]:
+    """A record's ``labels``: ``{annotator: {group: value or [values]}}`` (native JSONL), or for
+    one annotator ``{group: value or [values]}`` (the record's annotator)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: \"labels\" is not an object; article labels not imported")
+        return []
+    out: list[tuple[str, str, list[str]]] = []
+    by_annotator = raw if all(isinstance(v, dict) for v in raw.values()) else {annotator: raw}
+    for name, groups in by_annotator.items():
+        for group, values in groups.items():
+            chosen = [values] if isinstance(values, str) else values
+            if not isinstance(chosen, list) or not all(isinstance(v, str) for v in chosen):
+                problems.append(f"{where}: article label {group!r} refused: not a value or a list")
+                continue
+            out.append((str(name), str(group), chosen))
+    return out
 
 
 def _offset_mapper(raw: str) -> Callable[[int], int]:
@@ -331,10 +374,12 @@ def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> 
         ready.append(item)
     project.add_documents(to_add)
     for item in ready:
-        if item.spans:
-            added, refused = project.import_spans(item.doc.id, item.spans)
-            report.spans_added += added
-            report.problems.extend(f"{item.where}: {msg}" for msg in refused)
+        if item.spans or item.relations or item.labels:
+            result = project.import_annotations(item.doc.id, item.spans, item.relations, item.labels)
+            report.spans_added += result.spans
+            report.relations_added += result.relations
+            report.article_labels_added += result.labels
+            report.problems.extend(f"{item.where}: {msg}" for msg in result.problems)
         if item.done_by:
             done = set(project.record(item.doc.id).done_by())
             for name in item.done_by:

@@ -16,6 +16,11 @@ def project_stats(project: Project) -> dict[str, Any]:
     statuses: dict[str, Counter[str]] = defaultdict(Counter)
     seconds: dict[str, float] = defaultdict(float)
     timed_docs: Counter[str] = Counter()
+    relations: Counter[str] = Counter(dict.fromkeys((r.name for r in project.config.schema.relations), 0))
+    relations_by: dict[str, Counter[str]] = defaultdict(Counter)
+    article: dict[str, Counter[str]] = {
+        g.group: Counter(dict.fromkeys(g.values, 0)) for g in project.config.schema.article_labels}
+    article_docs: dict[str, Counter[str]] = defaultdict(Counter)  # annotator -> group -> documents
     touched: set[str] = set()  # annotators with a span or a status somewhere
     documents = 0
     for record in project.records():
@@ -26,6 +31,13 @@ def project_stats(project: Project) -> dict[str, Any]:
         for name in record.annotators():
             touched.add(name)
             statuses[name][record.status_of(name)] += 1
+        for relation in record.relations:
+            relations[relation.label] += 1
+            relations_by[relation.annotator][relation.label] += 1
+        for chosen in record.article_labels:
+            counts = article.setdefault(chosen.group, Counter())
+            counts.update(chosen.values)
+            article_docs[chosen.annotator][chosen.group] += 1
         for name, spent in record.seconds.items():
             seconds[name] += spent
             timed_docs[name] += 1
@@ -44,4 +56,10 @@ def project_stats(project: Project) -> dict[str, Any]:
         "spans_by_annotator": {name: dict(spans_by[name]) for name in annotators},
         "time": {name: {"seconds": round(seconds[name], 1), "documents": timed_docs[name]}
                  for name in annotators},
+        "relations": dict(relations),
+        "relations_by_annotator": {name: dict(relations_by[name]) for name in annotators
+                                   if relations_by[name]},
+        "article_labels": {group: dict(counts) for group, counts in article.items()},
+        "article_labels_by_annotator": {name: dict(article_docs[name]) for name in annotators
+                                        if article_docs[name]},
     }

@@ -21,7 +21,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -179,6 +179,14 @@ def find_project_dir(db: str | os.PathLike[str] | None, corpus: str | os.PathLik
         "no project here: pass --db PATH, or run in a folder whose .tui-reader/ holds one "
         "(`tui-reader import CORPUS` makes it)"
     )
+
+
+@dataclass
+class ImportResult:
+    spans: int = 0
+    relations: int = 0
+    labels: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 class Project:
@@ -504,39 +512,110 @@ class Project:
         return previous
 
     def import_spans(self, doc_id: str, items: list[dict[str, Any]]) -> tuple[int, list[str]]:
-        """Add many spans to one document in one write, skipping exact duplicates.
+        """Add many spans to one document in one write, skipping exact duplicates (see
+        :meth:`import_annotations`). Returns (spans added, one message per refused span)."""
+        result = self.import_annotations(doc_id, items)
+        return result.spans, result.problems
 
-        Each item has start, end, label, annotator and optionally note, source and ``n`` (its
-        number in the source, for messages). Returns (spans added, one message per refused span).
-        """
+    def import_annotations(self, doc_id: str, spans: list[dict[str, Any]],
+                           relations: list[dict[str, Any]] = (),  # type: ignore[assignment]
+                           labels: list[tuple[str, str, list[str]]] = (),  # type: ignore[assignment]
+                           ) -> ImportResult:
+        """Add spans, relations and article labels to one document in one write.
+
+        ``spans``: dicts with start, end, label, annotator and optionally id (kept when free, so
+        that relations and re-exports keep referring to it), note, source, attributes and ``n``
+        (its number in the source, for messages); a span equal to one already there (start, end,
+        label, annotator) is not added again, and stands for it. ``relations``: dicts with head and
+        child (ids of those spans), label, annotator. ``labels``: (annotator, group, values). What
+        cannot be taken is refused one by one, with a message; the rest is kept."""
         text = self.document(doc_id).text
-        table = self._doc_db(doc_id).table("spans")
-        refused: list[str] = []
-        records: list[dict[str, Any]] = []
+        schema = self.config.schema
+        result = ImportResult()
         stamp = now_iso()
-        with table.storage.lock:
-            existing = {(r["start"], r["end"], r["label"], r["annotator"]) for r in table.all()}
-            for item in items:
+
+        def change(tables: dict[str, Any]) -> bool:
+            rows = {row["id"]: row for row in tables.get("spans", {}).values()}
+            existing = {(r["start"], r["end"], r["label"], r["annotator"]): r["id"] for r in rows.values()}
+            given: dict[str, str] = {}  # a span's id in the source -> its id in the project
+            for item in spans:
                 start, end, label = item["start"], item["end"], item["label"]
                 annotator = item["annotator"]
+                n = item.get("n", "?")
                 try:
                     self._check_span(doc_id, start, end, label, annotator, len(text))
+                    check_note(item.get("note", ""))
                 except InputError as err:
-                    refused.append(f"span {item.get('n', '?')} refused: {err}")
+                    result.problems.append(f"span {n} refused: {err}")
                     continue
-                if (start, end, label, annotator) in existing:
+                source_id = item.get("id")
+                key = (start, end, label, annotator)
+                if key in existing:
+                    if isinstance(source_id, str):
+                        given[source_id] = existing[key]
                     continue
-                existing.add((start, end, label, annotator))
-                records.append(
-                    Span(
-                        id=uuid.uuid4().hex, doc_id=doc_id, start=start, end=end, label=label,
-                        annotator=annotator, text=text[start:end], created=stamp, updated=stamp,
-                        note=item.get("note", ""), source=item.get("source", ""),
-                    ).to_record()
-                )
-            if records:
-                table.insert_multiple(records)
-        return len(records), refused
+                span_id = source_id if isinstance(source_id, str) and source_id and \
+                    source_id not in rows else uuid.uuid4().hex
+                attributes: dict[str, str | bool] = {}
+                for name, value in (item.get("attributes") or {}).items():
+                    kind = schema.attribute(name)
+                    try:
+                        if kind is None or label not in kind.labels:
+                            raise InputError(f"no attribute {name!r} for a {label} span")
+                        attributes[name] = kind.check(value)
+                    except InputError as err:
+                        result.problems.append(f"span {n}: attribute refused: {err}")
+                span = Span(id=span_id, doc_id=doc_id, start=start, end=end, label=label,
+                            annotator=annotator, text=text[start:end], created=stamp, updated=stamp,
+                            note=item.get("note", ""), source=item.get("source", ""),
+                            attributes=attributes)
+                rows[span_id] = span.to_record()
+                existing[key] = span_id
+                if isinstance(source_id, str):
+                    given[source_id] = span_id
+                result.spans += 1
+            tables["spans"] = _numbered(list(rows.values()))
+            have = list(tables.get("relations", {}).values())
+            seen = {(r["head"], r["child"], r["label"], r["annotator"]) for r in have}
+            for n, item in enumerate(relations, 1):
+                relation = Relation(id=uuid.uuid4().hex, head=given.get(str(item.get("head")), ""),
+                                    child=given.get(str(item.get("child")), ""),
+                                    label=str(item.get("label")), annotator=str(item.get("annotator")),
+                                    created=stamp)
+                problem = relation_problem(relation, rows, schema)
+                if problem:
+                    result.problems.append(f"relation {n} refused: {problem}")
+                    continue
+                ends = (relation.head, relation.child, relation.label, relation.annotator)
+                if ends not in seen:
+                    seen.add(ends)
+                    have.append(relation.to_record())
+                    result.relations += 1
+            if have:
+                tables["relations"] = _numbered(have)
+            chosen = {(r["annotator"], r["group"]): r for r in tables.get("labels", {}).values()}
+            for annotator, group, values in labels:
+                kind = schema.article_group(group)
+                if kind is None:
+                    result.problems.append(f"article label group {group!r} refused: not in this "
+                                           "project's config.toml")
+                    continue
+                unknown = [v for v in values if v not in kind.values]
+                if unknown or (len(values) > 1 and not kind.multiple):
+                    result.problems.append(f"article label {group}={values!r} refused: {group} takes "
+                                           + ("any of " if kind.multiple else "one of ")
+                                           + ", ".join(kind.values))
+                    continue
+                chosen[(annotator, group)] = {"annotator": annotator, "group": group,
+                                              "values": [v for v in kind.values if v in values],
+                                              "updated": stamp}
+                result.labels += 1
+            if chosen:
+                tables["labels"] = _numbered(list(chosen.values()))
+            return bool(result.spans or result.relations or result.labels)
+
+        self._change_file(doc_id, change)
+        return result
 
     def restore_span(self, span: Span) -> Span:
         """Put back a span exactly as it was (undo of a delete)."""
@@ -547,12 +626,14 @@ class Project:
         """Delete a span and its relations; returns what was deleted (None if it was already gone)."""
         removed: Span | None = None
 
-        def change(tables: dict[str, Any]) -> None:
+        def change(tables: dict[str, Any]) -> bool:
             nonlocal removed
             row = next((r for r in tables.get("spans", {}).values() if r["id"] == span_id), None)
-            if row is not None:
-                removed = Span.from_record(row)
-                self._edit_tables(doc_id, tables, [removed], [], [], [])
+            if row is None:
+                return False
+            removed = Span.from_record(row)
+            self._edit_tables(doc_id, tables, [removed], [], [], [])
+            return True
 
         self._change_file(doc_id, change)
         return removed
@@ -607,14 +688,15 @@ class Project:
                     updated=now_iso(), note=span.note if note is None else note, source=span.source,
                     attributes=values)
 
-    def _change_file(self, doc_id: str, change: Callable[[dict[str, Any]], None]) -> None:
-        """One locked read-modify-write of a document's file: ``change`` edits its tables."""
+    def _change_file(self, doc_id: str, change: Callable[[dict[str, Any]], bool | None]) -> None:
+        """One locked read-modify-write of a document's file: ``change`` edits its tables (and
+        returns False when it changed nothing: the file is then left as it is)."""
         self.info(doc_id)
         storage = self._doc_db(doc_id).storage
         with storage.lock:
             tables = _checked_tables(storage.read(), self.doc_path(doc_id), _SHARD_KEYS)
-            change(tables)
-            storage.write(tables)
+            if change(tables) is not False:
+                storage.write(tables)
 
     def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
                     length: int) -> None:

@@ -43,6 +43,7 @@ POLICY_CHOICES = "--gold annotator:NAME, --gold union, --gold majority [--min-ag
 
 
 class _SpanFields(TypedDict):
+    id: str  # stable: the store's id, or for a merged span one made from its start, end, label
     start: int
     end: int
     label: str
@@ -55,17 +56,42 @@ class SpanRecord(_SpanFields, total=False):
 
     note: str
     source: str
+    attributes: dict[str, str | bool]  # only when it has some
     annotators: list[str]  # after a merging gold policy: who marked it
 
 
+class _RelationFields(TypedDict):
+    head: str  # a span id of this document's export
+    child: str
+    label: str
+    annotator: str
+
+
+class RelationRecord(_RelationFields, total=False):
+    """A relation as every export sees it."""
+
+    annotators: list[str]  # after a merging gold policy
+
+
+ArticleLabels = dict[str, list[str]]  # group -> values chosen (one for a single-choice group)
+
+
 def span_record(span: Span) -> SpanRecord:
-    out = SpanRecord(start=span.start, end=span.end, label=span.label, text=span.text,
+    out = SpanRecord(id=span.id, start=span.start, end=span.end, label=span.label, text=span.text,
                      annotator=span.annotator)
     if span.note:
         out["note"] = span.note
     if span.source:
         out["source"] = span.source
+    if span.attributes:
+        out["attributes"] = dict(span.attributes)
     return out
+
+
+def merged_span_id(doc_id: str, start: int, end: int, label: str) -> str:
+    """The id of a span a gold policy merged from several annotators' (the same in every export)."""
+    digest = hashlib.sha256(f"{doc_id}\x00{start}\x00{end}\x00{label}".encode()).hexdigest()
+    return f"m{digest[:15]}"
 
 
 @dataclass(frozen=True)
@@ -110,6 +136,8 @@ class ExportDoc:
     annotators: tuple[str, ...]
     stamps: dict[str, str] = field(default_factory=dict)
     policy: str | None = None
+    relations: list[RelationRecord] = field(default_factory=list)
+    labels: dict[str, ArticleLabels] = field(default_factory=dict)  # annotator -> their article labels
 
     def layers(self) -> dict[str, list[SpanRecord]]:
         """Spans per annotator, one entry per layer present (possibly empty), in name order."""
@@ -130,6 +158,13 @@ class ExportDoc:
                 "(or --annotator NAME)"
             )
         return list(self.spans)
+
+    def relations_of(self, annotator: str) -> list[RelationRecord]:
+        return [r for r in self.relations if r["annotator"] == annotator]
+
+    def single_labels(self) -> ArticleLabels:
+        """The article labels of a one-layer document (see :meth:`single_layer`)."""
+        return next(iter(self.labels.values()), {})
 
 
 # ------------------------------------------------------------------------------ gold policies
@@ -169,7 +204,13 @@ def parse_gold(spec: str | None, min_agree: int | None = None) -> GoldPolicy | N
 
 
 def apply_gold(doc: ExportDoc, policy: GoldPolicy | None, keep_all: bool = False) -> ExportDoc | None:
-    """``doc`` reduced to the policy's one layer; None when the policy leaves it out."""
+    """``doc`` reduced to the policy's one layer; None when the policy leaves it out.
+
+    ``union`` and ``majority`` vote on spans (start, end, label), relations (head span, child span,
+    label: kept when both ends are kept), span attributes and article labels: a value counts when
+    at least ``need`` annotators gave it (union: 1; majority: min_agree, or more than half); where
+    several values of one attribute or single-choice group would count, the one most annotators
+    gave is kept, and none when that is a tie."""
     if policy is None:
         return doc
     layers = doc.layers()
@@ -182,39 +223,86 @@ def apply_gold(doc: ExportDoc, policy: GoldPolicy | None, keep_all: bool = False
     voters = {name: spans for name, spans in layers.items() if name != GOLD}
     if not voters:
         return _only(doc, policy, None, []) if keep_all else None
-    votes: dict[tuple[int, int, str], list[SpanRecord]] = {}
-    for name in sorted(voters):
-        for span in voters[name]:
-            votes.setdefault((span["start"], span["end"], span["label"]), []).append(span)
     if policy.kind == "union":
         need = 1
     else:
         need = policy.min_agree if policy.min_agree is not None else len(voters) // 2 + 1
         if len(voters) < need:
             return _only(doc, policy, None, []) if keep_all else None
-    merged = []
+    Key = tuple[int, int, str]
+    votes: dict[Key, list[SpanRecord]] = {}
+    key_of: dict[str, Key] = {}
+    for name in sorted(voters):
+        for span in voters[name]:
+            key = (span["start"], span["end"], span["label"])
+            votes.setdefault(key, []).append(span)
+            key_of[span["id"]] = key
+    merged: list[SpanRecord] = []
+    merged_id: dict[Key, str] = {}
     for (start, end, label), group in sorted(votes.items()):
         names = sorted({s["annotator"] for s in group})
         if len(names) < need:
             continue
-        span = {"start": start, "end": end, "label": label, "text": group[0]["text"],
-                "annotator": policy.kind, "annotators": names}
+        span = SpanRecord(id=merged_span_id(doc.id, start, end, label), start=start, end=end,
+                          label=label, text=group[0]["text"], annotator=policy.kind, annotators=names)
         notes = list(dict.fromkeys(s["note"] for s in group if s.get("note")))
         if notes:
             span["note"] = " | ".join(notes)
+        attributes: dict[str, str | bool] = {}
+        for attribute in sorted({a for s in group for a in s.get("attributes", {})}):
+            value = _voted([s["attributes"][attribute] for s in group
+                            if attribute in s.get("attributes", {})], need)
+            if value is not None:
+                attributes[attribute] = value
+        if attributes:
+            span["attributes"] = attributes
         merged.append(span)
+        merged_id[(start, end, label)] = span["id"]
+    relation_votes: dict[tuple[Key, Key, str], set[str]] = {}
+    for relation in doc.relations:
+        if relation["annotator"] in voters and relation["head"] in key_of and relation["child"] in key_of:
+            rkey = (key_of[relation["head"]], key_of[relation["child"]], relation["label"])
+            relation_votes.setdefault(rkey, set()).add(relation["annotator"])
+    relations = [
+        RelationRecord(head=merged_id[head], child=merged_id[child], label=label,
+                       annotator=policy.kind, annotators=sorted(names))
+        for (head, child, label), names in sorted(relation_votes.items())
+        if len(names) >= need and head in merged_id and child in merged_id
+    ]
+    labels: ArticleLabels = {}
+    for group in sorted({g for name, chosen in doc.labels.items() if name in voters for g in chosen}):
+        chosen = [doc.labels[name][group] for name in voters if group in doc.labels.get(name, {})]
+        counts = Counter(v for values in chosen for v in values)
+        single = all(len(values) <= 1 for values in chosen)
+        if single:
+            value = _voted([v for values in chosen for v in values], need)
+            kept = [value] if isinstance(value, str) else []
+        else:
+            kept = [v for v, n in counts.items() if n >= need]
+        if kept:
+            labels[group] = kept
     stamps = [v for k, v in doc.stamps.items() if k in voters]
     return replace(
         doc, spans=merged, annotators=(policy.kind,), policy=policy.name,
-        stamps={policy.kind: max(stamps)} if stamps else {},
+        stamps={policy.kind: max(stamps)} if stamps else {}, relations=relations,
+        labels={policy.kind: labels} if labels else {},
     )
+
+
+def _voted(values: list[str | bool], need: int) -> str | bool | None:
+    """The value given most often, if at least ``need`` gave it and no other value ties with it."""
+    ranked = Counter(values).most_common(2)
+    if not ranked or ranked[0][1] < need or (len(ranked) == 2 and ranked[1][1] == ranked[0][1]):
+        return None
+    return ranked[0][0]
 
 
 def _only(doc: ExportDoc, policy: GoldPolicy, name: str | None,
           spans: list[SpanRecord]) -> ExportDoc:
     stamps = {name: doc.stamps[name]} if name is not None and name in doc.stamps else {}
     return replace(doc, spans=list(spans), annotators=(name,) if name else (), policy=policy.name,
-                   stamps=stamps)
+                   stamps=stamps, relations=doc.relations_of(name) if name else [],
+                   labels={name: doc.labels[name]} if name in doc.labels else {})
 
 
 # ------------------------------------------------------------------------------ reading
@@ -247,17 +335,26 @@ def export_docs(
 
 
 def export_doc(record: DocumentRecord, flt: ExportFilter) -> ExportDoc | None:
-    """One document as exports see it, with the filter's spans and statuses; None when the filter
-    leaves it out (no gold policy applied yet)."""
+    """One document as exports see it, with the filter's spans, relations, article labels and
+    statuses; None when the filter leaves it out (no gold policy applied yet)."""
     if flt.status is not None and flt.status not in record.statuses_shown(flt.annotator):
         return None
-    marks = [m for m in record.statuses.values() if flt.annotator is None or m.annotator == flt.annotator]
-    spans = [s for s in record.spans
-             if (flt.annotator is None or s.annotator == flt.annotator)
-             and (not flt.labels or s.label in flt.labels)]
+
+    def wanted(annotator: str) -> bool:
+        return flt.annotator is None or annotator == flt.annotator
+
+    marks = [m for m in record.statuses.values() if wanted(m.annotator)]
+    spans = [s for s in record.spans if wanted(s.annotator) and (not flt.labels or s.label in flt.labels)]
+    labels: dict[str, ArticleLabels] = {}
+    for chosen in record.article_labels:
+        if wanted(chosen.annotator):
+            labels.setdefault(chosen.annotator, {})[chosen.group] = list(chosen.values)
     done_by = sorted(m.annotator for m in marks if m.status == "done")
-    if not (flt.all_documents or spans or done_by):
+    if not (flt.all_documents or spans or done_by or labels):
         return None
+    kept = {s.id for s in spans}
+    relations = [RelationRecord(head=r.head, child=r.child, label=r.label, annotator=r.annotator)
+                 for r in record.relations if r.head in kept and r.child in kept]
     stamps: dict[str, str] = {}
     for span in spans:
         if span.updated > stamps.get(span.annotator, ""):
@@ -270,8 +367,9 @@ def export_doc(record: DocumentRecord, flt: ExportFilter) -> ExportDoc | None:
         id=info.id, text=record.text, sha256=record.sha256,
         meta={**info.meta, "title": info.title, "source": info.source},
         spans=[span_record(s) for s in spans], done_by=done_by,
-        annotators=tuple(sorted({s.annotator for s in spans} | set(done_by))),
-        stamps=stamps,
+        annotators=tuple(sorted({s.annotator for s in spans} | set(done_by) | set(labels))),
+        stamps=stamps, relations=relations,
+        labels={name: labels[name] for name in sorted(labels)},
     )
 
 
@@ -338,6 +436,7 @@ def assign_split(doc_id: str, spec: str | tuple[tuple[str, float], ...], seed: i
 
 
 __all__ = [
-    "ExportDoc", "ExportFilter", "GoldPolicy", "SpanRecord", "apply_gold", "assign_split",
+    "ArticleLabels", "ExportDoc", "ExportFilter", "GoldPolicy", "RelationRecord", "SpanRecord",
+    "apply_gold", "assign_split",
     "export_doc", "export_docs", "parse_gold", "parse_split", "span_record", "split_point",
 ]

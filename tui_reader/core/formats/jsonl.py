@@ -23,8 +23,13 @@ __all__ = ["ExportFilter", "NativeWriter", "export_records", "native_record", "w
 
 def native_record(doc: ExportDoc) -> dict[str, Any]:
     """The native JSONL record of one exported document (the one place it is built)."""
-    return {"id": doc.id, "text": doc.text, "text_sha256": doc.sha256, "spans": doc.spans,
-            "meta": doc.meta, "done_by": doc.done_by}
+    record: dict[str, Any] = {"id": doc.id, "text": doc.text, "text_sha256": doc.sha256,
+                              "spans": doc.spans, "meta": doc.meta, "done_by": doc.done_by}
+    if doc.relations:
+        record["relations"] = doc.relations
+    if doc.labels:
+        record["labels"] = doc.labels
+    return record
 
 
 def export_records(project: Project, flt: ExportFilter | None = None) -> Iterator[dict[str, Any]]:
