@@ -281,3 +281,87 @@ def test_gold_policies_vote_on_relations_attributes_and_labels(tmp_path):
 
     (bo,) = export_docs(project, ExportFilter(), parse_gold("annotator:bo"))
     assert len(bo.relations) == 2 and bo.single_labels() == {"genre": ["opinion piece"]}
+
+
+def _gold_bo(project: Project, fmt: str, target: Path, **options):
+    from tui_reader.core.formats.export import export_dataset
+
+    return export_dataset(project, fmt, target, gold="annotator:bo", **options)
+
+
+def test_brat_writes_relations_and_attributes_and_counts_article_labels_as_lost(tmp_path):
+    project = _annotated(tmp_path)
+    report = _gold_bo(project, "brat", tmp_path / "brat")
+    ann = (tmp_path / "brat" / "d.ann").read_text("utf-8").splitlines()
+    spans = {line.split("\t")[0]: line.split("\t")[1].split()[0] for line in ann if line[0] == "T"}
+    texts = {line.split("\t")[0]: line.split("\t")[2] for line in ann if line[0] == "T"}
+    relations = [line.split("\t")[1].split() for line in ann if line[0] == "R"]
+    assert sorted((spans[h[5:]], texts[c[5:]]) for _, h, c in relations) == [
+        ("opinion", "Ana Ruiz"), ("quote", "Ana Ruiz")]
+    (attribute,) = [line.split("\t")[1].split() for line in ann if line[0] == "A"]
+    assert attribute[0] == "kind" and spans[attribute[1]] == "quote" and attribute[2] == "direct"
+    conf = (tmp_path / "brat" / "annotation.conf").read_text("utf-8")
+    assert "attributed_to\tArg1:quote|claim|opinion, Arg2:source\n" in conf
+    assert "kind\tArg:quote, Value:direct|indirect\n" in conf
+    assert report.total.losses == {"article labels dropped": 1}
+
+
+def test_prodigy_rel_manual_shape_and_round_trip(tmp_path):
+    import json
+
+    from tui_reader.core.formats.readers import read_path
+    from tui_reader.core.importer import import_records
+
+    project = _annotated(tmp_path)
+    from tui_reader.core.formats.export import export_dataset
+
+    export_dataset(project, "prodigy", tmp_path / "p.jsonl")
+    tasks = {t["_annotator_id"]: t for t in map(json.loads, (tmp_path / "p.jsonl").read_text().splitlines())}
+    bo = tasks["bo"]
+    assert bo["_view_id"] == "relations" and len(bo["relations"]) == 2
+    for relation in bo["relations"]:
+        assert relation["head"] == relation["head_span"]["token_end"]
+        assert bo["tokens"][relation["child"]]["text"] == "Ruiz"
+        assert relation["child_span"]["label"] == "source"
+    assert bo["accept"] == ["genre:opinion piece"]
+    assert {"id": "genre:news report", "text": "genre: news report"} in bo["options"]
+
+    again = make_project(tmp_path / "again", {})
+    report = import_records(again, read_path(tmp_path / "p.jsonl"), "nobody")
+    assert report.problems == []
+    before, after = project.record("d"), again.record("d")
+    for name in ("ana", "bo"):
+        def ends(record, who):
+            by_id = {s.id: s for s in record.spans}
+            return sorted((by_id[r.head].key, by_id[r.child].key, r.label) for r in record.relations_of(who))
+        assert ends(after, name) == ends(before, name)
+        assert after.article_labels_of(name) == before.article_labels_of(name)
+        assert [s.attributes for s in after.spans_of(name)] == [s.attributes for s in before.spans_of(name)]
+
+
+def test_spacy_docbin_has_cats_relations_and_attributes(tmp_path):
+    import spacy
+    from spacy.tokens import DocBin
+
+    project = _annotated(tmp_path)
+    _gold_bo(project, "spacy", tmp_path / "out.spacy")
+    (doc,) = DocBin().from_disk(tmp_path / "out.spacy").get_docs(spacy.blank("en").vocab)
+    assert doc.cats == {"genre:news report": 0.0, "genre:opinion piece": 1.0,
+                        "genre:press release": 0.0, "genre:other": 0.0}
+    spans = list(doc.spans["sc"])
+    assert sorted((spans[h].label_, spans[c].text, label) for h, c, label in doc.user_data["relations"]) == [
+        ("opinion", "Ana Ruiz", "attributed_to"), ("quote", "Ana Ruiz", "attributed_to")]
+    ((index, values),) = doc.user_data["span_attributes"]
+    assert spans[index].label_ == "quote" and values == {"kind": "direct"}
+
+
+def test_conll_counts_what_it_cannot_hold_and_strict_refuses(tmp_path):
+    from tui_reader.core.formats.base import ExportLossError
+
+    project = _annotated(tmp_path)
+    report = _gold_bo(project, "conll", tmp_path / "out.conll")
+    assert report.total.losses == {"relations dropped": 2, "span attributes dropped": 1,
+                                   "article labels dropped": 1}
+    with pytest.raises(ExportLossError, match="relations dropped"):
+        _gold_bo(project, "conll", tmp_path / "strict.conll", strict=True)
+    assert not (tmp_path / "strict.conll").exists()

@@ -293,7 +293,10 @@ def parse_record(
             "n": n,
         }
         if isinstance(span.get("id"), (str, int)) and not isinstance(span.get("id"), bool):
+            # Kept as the span's id when free; relations of this record find it by ``ref``
+            # (records of one document from several files may reuse ids).
             parsed["id"] = str(span["id"])
+            parsed["ref"] = f"{where}#{span['id']}"
         if isinstance(span.get("attributes"), dict):
             parsed["attributes"] = span["attributes"]
         item.spans.append(parsed)
@@ -303,8 +306,9 @@ def parse_record(
         relations = []
     for relation in relations:
         if isinstance(relation, dict):
-            item.relations.append({**relation, "annotator": str(relation.get("annotator")
-                                                                 or record_annotator)})
+            item.relations.append({**relation, "head": f"{where}#{relation.get('head')}",
+                                   "child": f"{where}#{relation.get('child')}",
+                                   "annotator": str(relation.get("annotator") or record_annotator)})
     item.labels = _article_labels(record.get("labels"), str(record_annotator), where, problems)
     done_by = record.get("done_by", [])
     if isinstance(done_by, list):

@@ -524,10 +524,11 @@ class Project:
         """Add spans, relations and article labels to one document in one write.
 
         ``spans``: dicts with start, end, label, annotator and optionally id (kept when free, so
-        that relations and re-exports keep referring to it), note, source, attributes and ``n``
+        that re-exports keep referring to it), ref (what relations call it; the id by default),
+        note, source, attributes and ``n``
         (its number in the source, for messages); a span equal to one already there (start, end,
         label, annotator) is not added again, and stands for it. ``relations``: dicts with head and
-        child (ids of those spans), label, annotator. ``labels``: (annotator, group, values). What
+        child (refs of those spans), label, annotator. ``labels``: (annotator, group, values). What
         cannot be taken is refused one by one, with a message; the rest is kept."""
         text = self.document(doc_id).text
         schema = self.config.schema
@@ -549,10 +550,11 @@ class Project:
                     result.problems.append(f"span {n} refused: {err}")
                     continue
                 source_id = item.get("id")
+                ref = item.get("ref", source_id)
                 key = (start, end, label, annotator)
                 if key in existing:
-                    if isinstance(source_id, str):
-                        given[source_id] = existing[key]
+                    if isinstance(ref, str):
+                        given[ref] = existing[key]
                     continue
                 span_id = source_id if isinstance(source_id, str) and source_id and \
                     source_id not in rows else uuid.uuid4().hex
@@ -571,8 +573,8 @@ class Project:
                             attributes=attributes)
                 rows[span_id] = span.to_record()
                 existing[key] = span_id
-                if isinstance(source_id, str):
-                    given[source_id] = span_id
+                if isinstance(ref, str):
+                    given[ref] = span_id
                 result.spans += 1
             tables["spans"] = _numbered(list(rows.values()))
             have = list(tables.get("relations", {}).values())

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
+from ..schema import Schema
 from .dataset import ExportDoc, SpanRecord
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class WriterOptions:
     strict: bool = False
     lang: str = "en"  # spaCy blank tokenizer language
     labels: tuple[str, ...] = ()  # the project's label names, in config order (BIO columns, brat)
+    schema: Schema = field(default_factory=Schema)  # relations, attributes, article labels
     dataset: str = "tui-reader"  # Prodigy dataset name (in _session_id)
     extra: dict[str, Any] = field(default_factory=dict)  # format-specific options
 
@@ -212,6 +214,18 @@ class Writer:
     def count_spans(self, spans: list[SpanRecord]) -> None:
         self.report.spans += len(spans)
         self.report.labels.update(s["label"] for s in spans)
+
+    def lose_schema(self, doc: ExportDoc, spans: list[SpanRecord], *, relations: bool = True,
+                    attributes: bool = True, article_labels: bool = True) -> None:
+        """Count the relations, span attributes and article labels of ``doc`` this format has no
+        place for (each flag: the format cannot hold that kind)."""
+        if relations:
+            self.lose("relations dropped", doc, len(doc.relations))
+        if attributes:
+            self.lose("span attributes dropped", doc, sum(len(s.get("attributes", {})) for s in spans))
+        if article_labels:
+            self.lose("article labels dropped", doc,
+                      sum(len(groups) for groups in doc.labels.values()))
 
     def count_layer(self, name: str | None) -> None:
         if name:

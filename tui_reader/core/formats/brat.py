@@ -14,6 +14,12 @@
   original one, unless it began or ended with a line break: those ends are trimmed, counted as a
   loss; a span of line breaks only is dropped (a loss).
 - A span note is ``#<n>\\tAnnotatorNotes T<k>\\t<note>`` (its line breaks made spaces).
+- A relation is ``R<n>\\t<label> Arg1:T<head> Arg2:T<child>``; ``annotation.conf`` declares each
+  relation type with the labels it links (``attributed_to Arg1:quote|claim, Arg2:source``).
+- A choice attribute is ``A<n>\\t<name> T<k> <value>`` and a yes/no attribute that is yes
+  ``A<n>\\t<name> T<k>``; ``annotation.conf`` lists them (``kind Arg:quote, Value:direct|indirect``).
+  brat values are single words: a space in a value is written ``_`` (a notice). Text attributes
+  and article labels have no place in brat: counted as losses.
 - One set of spans per document.
 """
 
@@ -21,10 +27,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
 
+from ..schema import Schema
 from .base import Writer
-from .dataset import ExportDoc
+from .dataset import ExportDoc, SpanRecord
 from .registry import Format
 
 # Everything str.splitlines() breaks on: none of these may appear inside a .ann line.
@@ -54,10 +60,21 @@ def fragments(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
-def annotation_conf(labels: list[str] | tuple[str, ...]) -> str:
-    return "[entities]\n" + "".join(f"{label}\n" for label in labels) + (
-        "\n[relations]\n\n[events]\n\n[attributes]\n"
-    )
+def annotation_conf(labels: list[str] | tuple[str, ...], schema: Schema | None = None) -> str:
+    relations = "".join(
+        f"{r.name}\tArg1:{'|'.join(r.heads)}, Arg2:{'|'.join(r.children)}\n"
+        for r in (schema.relations if schema else ()))
+    attributes = "".join(
+        f"{a.name}\tArg:{'|'.join(a.labels)}"
+        + (f", Value:{'|'.join(brat_value(v) for v in a.values)}" if a.kind == "choice" else "") + "\n"
+        for a in (schema.attributes if schema else ()) if a.kind != "text")
+    return ("[entities]\n" + "".join(f"{label}\n" for label in labels)
+            + f"\n[relations]\n{relations}\n[events]\n\n[attributes]\n{attributes}")
+
+
+def brat_value(value: str) -> str:
+    """An attribute value as one brat word."""
+    return re.sub(r"\s+", "_", value.strip())
 
 
 class BratWriter(Writer):
@@ -66,7 +83,8 @@ class BratWriter(Writer):
         self._ids: list[tuple[str, str]] = []
         if self.options.labels:
             (self.path / "annotation.conf").write_text(
-                annotation_conf(self.options.labels), encoding="utf-8", newline="\n"
+                annotation_conf(self.options.labels, self.options.schema), encoding="utf-8",
+                newline="\n",
             )
 
     def _name_for(self, doc_id: str) -> str:
@@ -81,7 +99,9 @@ class BratWriter(Writer):
         name = self._name_for(doc.id)
         self._ids.append((name, doc.id))
         lines: list[str] = []
-        written: list[dict[str, Any]] = []
+        written: list[SpanRecord] = []
+        numbers: dict[str, int] = {}  # span id -> its T number
+        attribute_lines: list[str] = []
         for span in spans:
             pieces = fragments(doc.text, span["start"], span["end"])
             if not pieces:
@@ -98,7 +118,27 @@ class BratWriter(Writer):
             if span.get("note"):
                 note = _BREAK_RUN.sub(" ", span["note"])
                 lines.append(f"#{n}\tAnnotatorNotes T{n}\t{note}\n")
+            for attribute, value in span.get("attributes", {}).items():
+                if isinstance(value, bool):
+                    if value:
+                        attribute_lines.append(f"{attribute} T{n}")
+                    continue
+                kind = self.options.schema.attribute(attribute)
+                if kind is not None and kind.kind == "text":
+                    self.lose("text attributes dropped", doc)
+                    continue
+                word = brat_value(value)
+                if word != value:
+                    self.notice("attribute values with spaces written with _")
+                attribute_lines.append(f"{attribute} T{n} {word}")
+            numbers[span["id"]] = n
             written.append(span)
+        lines += [f"A{i}\t{line}\n" for i, line in enumerate(attribute_lines, 1)]
+        relations = [r for r in doc.relations if r["head"] in numbers and r["child"] in numbers]
+        self.lose("relations dropped with a span", doc, len(doc.relations) - len(relations))
+        lines += [f"R{i}\t{r['label']} Arg1:T{numbers[r['head']]} Arg2:T{numbers[r['child']]}\n"
+                  for i, r in enumerate(relations, 1)]
+        self.lose_schema(doc, spans, relations=False, attributes=False)
         (self.path / f"{name}.txt").write_text(doc.text, encoding="utf-8", newline="\n")
         (self.path / f"{name}.ann").write_text("".join(lines), encoding="utf-8", newline="\n")
         self.count_spans(written)
@@ -112,5 +152,6 @@ class BratWriter(Writer):
 FORMAT = Format(
     name="brat", summary="brat standoff: a .txt and .ann pair per document", writer=BratWriter,
     writes_folder=True, always_folder=True,
-    cannot_carry=("line breaks at a span's edge (trimmed)", "more than one annotator's layer"),
+    cannot_carry=("line breaks at a span's edge (trimmed)", "text attributes", "article labels",
+                  "more than one annotator's layer"),
 )

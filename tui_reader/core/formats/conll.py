@@ -40,6 +40,7 @@ class ConllWriter(Writer):
         )
         self.lose("spans not aligned to tokens dropped", doc, unaligned)
         self.lose("overlapping spans of the same label dropped", doc, overlapping)
+        self.lose_schema(doc, spans)
         doc_id = " ".join(doc.id.split())
         lines = [f"# id = {doc_id}\n"]
         for i, token in enumerate(toks):
@@ -59,5 +60,5 @@ FORMAT = Format(
     name="conll", summary="token per line with a BIO column per label", writer=ConllWriter,
     suffix=".conll", tokenized=True,
     cannot_carry=("spans off token boundaries", "overlaps of one label", "span notes",
-                  "more than one annotator's layer"),
+                  "relations", "span attributes", "article labels", "more than one annotator's layer"),
 )

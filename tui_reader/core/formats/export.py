@@ -75,7 +75,7 @@ def export_dataset(
     target = Path(target)
     folder = is_folder_export(form, split)
     options = WriterOptions(
-        strict=strict, lang=lang, labels=project.config.label_names,
+        strict=strict, lang=lang, labels=project.config.label_names, schema=project.config.schema,
         dataset=project.root.resolve().parent.name or "tui-reader", extra=dict(extra or {}),
     )
     report = ExportReport(fmt=fmt, target=target)

@@ -20,7 +20,16 @@ One task per annotator per document (every layer is kept: several annotators' ta
   ``token_start``/``token_end``; Prodigy accepts character offsets) and counted as a loss
   ("spans not aligned to tokens"), since a token-based consumer will drop or reject it.
 - A document with no layer (``--all``) becomes an input task with no ``answer``.
-- Span notes travel as a ``note`` key on the span (Prodigy keeps unknown keys).
+- Span notes travel as a ``note`` key on the span (Prodigy keeps unknown keys), span attributes
+  as an ``attributes`` object on the span.
+- Relations take the ``rel.manual`` shape: ``"relations": [{"head", "child", "head_span",
+  "child_span", "label"}]`` where ``head`` and ``child`` are the index of the last token of each
+  span (as Prodigy's own relation examples have them) and ``head_span``/``child_span`` hold the
+  spans (``start``, ``end``, ``token_start``, ``token_end``, ``label``); ``_view_id`` is then
+  ``relations``. A relation with an end off token boundaries is left out (a loss).
+- Article labels are accepted options, as Prodigy's choice interface stores them: ``"options":
+  [{"id": "genre:news report", "text": "genre: news report"}, ...]`` for every value of every
+  group, ``"accept": [the chosen ids]``.
 """
 
 from __future__ import annotations
@@ -85,9 +94,12 @@ class ProdigyWriter(Writer):
                     "_task_hash": task_hash(text_hash, []), "tokens": token_dicts}
             self._emit(task)
             return
+        options = [{"id": f"{g.group}:{v}", "text": f"{g.group}: {v}"}
+                   for g in self.options.schema.article_labels for v in g.values]
         for name, spans in layers.items():
             out_spans = []
             unaligned = 0
+            placed: dict[str, dict[str, Any]] = {}  # span id -> its Prodigy span
             for span in spans:
                 item: dict[str, Any] = {"start": span["start"], "end": span["end"],
                                         "label": span["label"]}
@@ -98,13 +110,32 @@ class ProdigyWriter(Writer):
                     item["token_start"], item["token_end"] = first, last
                 if span.get("note"):
                     item["note"] = span["note"]
+                if span.get("attributes"):
+                    item["attributes"] = dict(span["attributes"])
                 out_spans.append(item)
+                placed[span["id"]] = item
             self.lose("spans not aligned to tokens (kept with character offsets only)", doc, unaligned)
+            relations = []
+            for relation in doc.relations_of(name):
+                head, child = placed.get(relation["head"]), placed.get(relation["child"])
+                if head is None or child is None or "token_end" not in head or "token_end" not in child:
+                    self.lose("relations with an end off token boundaries dropped", doc)
+                    continue
+                relations.append({"head": head["token_end"], "child": child["token_end"],
+                                  "head_span": _span_of(head), "child_span": _span_of(child),
+                                  "label": relation["label"]})
             task = {
                 "text": doc.text, "meta": meta, "_input_hash": text_hash,
-                "_task_hash": task_hash(text_hash, out_spans), "_view_id": "spans_manual",
+                "_task_hash": task_hash(text_hash, out_spans),
+                "_view_id": "relations" if relations else "spans_manual",
                 "tokens": token_dicts, "spans": out_spans, "answer": "accept",
             }
+            if relations:
+                task["relations"] = relations
+            chosen = doc.labels.get(name, {})
+            if options and chosen:
+                task["options"] = options
+                task["accept"] = [f"{group}:{v}" for group, values in chosen.items() for v in values]
             stamp = timestamp(doc.stamps.get(name))
             if stamp is not None:
                 task["_timestamp"] = stamp
@@ -118,6 +149,10 @@ class ProdigyWriter(Writer):
         assert self.out is not None
         self.out.write(orjson.dumps(task))
         self.out.write(b"\n")
+
+
+def _span_of(span: dict[str, Any]) -> dict[str, Any]:
+    return {k: span[k] for k in ("start", "end", "token_start", "token_end", "label")}
 
 
 FORMAT = Format(
