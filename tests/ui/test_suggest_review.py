@@ -26,40 +26,40 @@ async def test_accept_reject_and_accept_all_suggestions(tmp_path):
     app = AnnotatorApp(Project.open(project.root), "ana")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()  # suggestions arrive just after the first frame
-        proposals = {(p.label, NEWS[p.start:p.end]) for p in app.session.proposals}
-        assert ("boilerplate", "Share this article on Facebook.") in proposals
-        assert ("quote", '"We will cut the deficit by half next year."') in proposals
+        suggestions = {(p.label, NEWS[p.start:p.end]) for p in app.session.suggestions}
+        assert ("boilerplate", "Share this article on Facebook.") in suggestions
+        assert ("quote", '"We will cut the deficit by half next year."') in suggestions
         # The caret starts on the share prompt: a accepts the suggestion there.
         await pilot.press("a")
         (span,) = _spans(project.root)
         assert span[:3] == (0, 31, "boilerplate") and span[3].startswith("suggestion:rule:")
         # > jumps to the next suggestion, r rejects it; it is not suggested again, even reopened.
         await pilot.press("greater_than_sign")
-        rejected = app.session.proposals_at(app.pane.caret)[0]
+        rejected = app.session.suggestions_at(app.pane.caret)[0]
         await pilot.press("r")
-        assert rejected.key not in {p.key for p in app.session.proposals}
-        await pilot.press("n", "p")  # away and back: proposals are computed afresh
-        assert rejected.key not in {p.key for p in app.session.proposals}
+        assert rejected.key not in {p.key for p in app.session.suggestions}
+        await pilot.press("n", "p")  # away and back: suggestions are computed afresh
+        assert rejected.key not in {p.key for p in app.session.suggestions}
         assert [r.label for r in Project.open(project.root).record("news").rejections_of("ana")] == [
             rejected.label]
         # u undoes the rejection: proposed again.
         await pilot.press("u")
-        assert rejected.key in {p.key for p in app.session.proposals}
+        assert rejected.key in {p.key for p in app.session.suggestions}
         # A accepts every quote suggestion at once.
-        quote = next(p for p in app.session.proposals if p.label == "quote")
+        quote = next(p for p in app.session.suggestions if p.label == "quote")
         app.pane.move_caret(quote.start)
         await pilot.press("A")
         await pilot.pause()
         quotes = [s for s in _spans(project.root) if s[2] == "quote"]
-        assert len(quotes) == len([p for p in proposals if p[0] == "quote"]) >= 2
-        assert not [p for p in app.session.proposals if p.label == "quote"]
+        assert len(quotes) == len([p for p in suggestions if p[0] == "quote"]) >= 2
+        assert not [p for p in app.session.suggestions if p.label == "quote"]
 
 
 async def test_no_suggest_shows_none(tmp_path):
     project = make_project(tmp_path, {"news": NEWS})
     app = AnnotatorApp(Project.open(project.root), "ana", suggest=False)
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.session.proposals == []
+        assert app.session.suggestions == []
         await pilot.press("a")
         assert _spans(project.root) == []
 
@@ -79,17 +79,17 @@ async def test_review_settles_a_disagreement_into_gold_and_export_uses_it(tmp_pa
         assert app.session.doc.id == "news" and app.session.queue == ["news"]  # solo: one annotator
         assert app.show_others
         # Disagreements are the open candidates; the agreed claim too, until accepted.
-        assert {(p.start, p.label) for p in app.session.proposals} == {
+        assert {(p.start, p.label) for p in app.session.suggestions} == {
             (0, "claim"), (26, "opinion"), (26, "claim")}
         await pilot.press("a")  # accept the agreed claim at the caret
         await pilot.press("right_parenthesis")  # to the disputed sentence
-        here = app.session.proposals_at(app.pane.caret)
+        here = app.session.suggestions_at(app.pane.caret)
         assert {p.label for p in here} == {"opinion", "claim"}
         opinion = next(p for p in here if p.label == "opinion")
         claim = next(p for p in here if p.label == "claim")
-        assert app.session.proposals_at(app.pane.caret)[0] == claim  # equal length: claim first
+        assert app.session.suggestions_at(app.pane.caret)[0] == claim  # equal length: claim first
         await pilot.press("r")  # the reviewer rules bo's claim out ...
-        assert app.session.proposals_at(app.pane.caret) == [opinion]
+        assert app.session.suggestions_at(app.pane.caret) == [opinion]
         await pilot.press("a")  # ... and accepts ana's opinion
         await pilot.press("d")
         await pilot.pause()
@@ -130,11 +130,11 @@ async def test_the_learned_model_starts_after_enough_labels_and_suggests(tmp_pat
     async with app.run_test(size=(120, 40)) as pilot:
         assert app.session.doc.id == "zz-new"
         for _ in range(150):  # the model trains in its own process: allow it a few seconds
-            if any(p.source == "model:linear" for p in app.session.proposals):
+            if any(p.source == "model:linear" for p in app.session.suggestions):
                 break
             await pilot.pause(0.1)
         assert app.model_ready
-        by_label = {p.label: p for p in app.session.proposals}
+        by_label = {p.label: p for p in app.session.suggestions}
         assert by_label["claim"].source == "model:linear" and by_label["claim"].start == 0
         assert "boilerplate" in by_label
         await pilot.press("a")

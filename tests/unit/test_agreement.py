@@ -21,7 +21,7 @@ from tui_reader.core.agreement import (
 
 
 def test_cohen_kappa_textbook_example():
-    # Wikipedia's example: 50 proposals, yes/yes 20, yes/no 5, no/yes 10, no/no 15 -> kappa 0.4.
+    # Wikipedia's example: 50 suggestions, yes/yes 20, yes/no 5, no/yes 10, no/no 15 -> kappa 0.4.
     a = ["yes"] * 25 + ["no"] * 25
     b = ["yes"] * 20 + ["no"] * 5 + ["yes"] * 10 + ["no"] * 15
     assert cohen_kappa(a, b) == pytest.approx(0.4)

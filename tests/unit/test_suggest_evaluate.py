@@ -209,6 +209,6 @@ async def test_the_counted_keys_pressed_in_the_app_make_exactly_the_gold_spans(t
         assert app.pane.caret == 0
         await pilot.press(*[_APP_KEYS.get(key, key) for key in tally.trace])
         await pilot.pause()
-        assert app.session.proposals == []  # every suggestion accepted or rejected
+        assert app.session.suggestions == []  # every suggestion accepted or rejected
     got = sorted((s.start, s.end, s.label) for s in Project.open(tmp_path / "db").spans("a.txt", "ann"))
     assert got == sorted(gold)

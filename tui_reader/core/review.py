@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .model import GOLD, DocumentRecord
 from .store import Project
-from .suggest.proposal import Suggestion
+from .suggest.suggestion import Suggestion
 
 Key = tuple[int, int, str]
 

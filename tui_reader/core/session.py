@@ -26,7 +26,7 @@ from .model import (
 from .schema import RelationType
 from .segment import Segments
 from .store import Project, now_iso
-from .suggest.proposal import Suggestion
+from .suggest.suggestion import Suggestion
 
 
 class Change:
@@ -151,7 +151,7 @@ class ArticleLabelChange(Change):
 
 @dataclass(frozen=True)
 class RejectionChange(Change):
-    """A proposal turned down (undone: proposed again)."""
+    """A suggestion turned down (undone: proposed again)."""
 
     doc_id: str
     rejection: Rejection
@@ -166,10 +166,10 @@ class RejectionChange(Change):
         key = self.rejection.key
         if reverse:
             session._rejected.discard(key)
-            session._restore_proposal(key, self.rejection.source)
+            session._restore_suggestion(key, self.rejection.source)
         else:
             session._rejected.add(key)
-            session.proposals = [p for p in session.proposals if p.key != key]
+            session.suggestions = [p for p in session.suggestions if p.key != key]
 
     def describe(self) -> str:
         return f"rejected {self.rejection.label} ({self.rejection.source})"
@@ -202,9 +202,9 @@ class AnnotationSession:
         self.undo_stack: list[Change] = []
         self.redo_stack: list[Change] = []
         self.queue: list[str] | None = None  # documents to work through, in order (None: all)
-        self.proposals: list[Suggestion] = []  # open suggestions (or review candidates) here
-        # What an accepted proposal's span records as its source.
-        self.proposal_source = f"review:{reviewer}" if reviewer is not None else "suggestion"
+        self.suggestions: list[Suggestion] = []  # open suggestions (or review candidates) here
+        # What an accepted suggestion's span records as its source.
+        self.accepted_source = f"review:{reviewer}" if reviewer is not None else "suggestion"
         self._offered: dict[tuple[int, int, str], Suggestion] = {}
         self._rejected: set[tuple[int, int, str]] = set()  # keys this annotator turned down here
 
@@ -282,52 +282,52 @@ class AnnotationSession:
             return self.segments.snap_selection(*selection, to_words=snap_words)
         return self.segments.sentence_at(caret)
 
-    # ---------------------------------------------------------------- proposals
-    def set_proposals(self, proposals: list[Suggestion]) -> None:
+    # ---------------------------------------------------------------- suggestions
+    def set_suggestions(self, suggestions: list[Suggestion]) -> None:
         """Suggestions (or, in review, other annotators' spans) for the open document; those
         this annotator already has or turned down are left out."""
         assert self.doc is not None
         have = {s.key for s in self.spans}
-        self._offered = {p.key: p for p in proposals}
-        self.proposals = sorted(
-            (p for p in proposals if p.key not in have and p.key not in self._rejected),
+        self._offered = {p.key: p for p in suggestions}
+        self.suggestions = sorted(
+            (p for p in suggestions if p.key not in have and p.key not in self._rejected),
             key=lambda p: (p.start, p.end, p.label),
         )
 
-    def proposals_at(self, offset: int) -> list[Suggestion]:
-        """Open proposals covering ``offset``, shortest first."""
-        hits = [p for p in self.proposals if p.start <= offset < p.end]
+    def suggestions_at(self, offset: int) -> list[Suggestion]:
+        """Open suggestions covering ``offset``, shortest first."""
+        hits = [p for p in self.suggestions if p.start <= offset < p.end]
         return sorted(hits, key=lambda p: (p.end - p.start, p.start))
 
-    def accept(self, proposal: Suggestion) -> Change | None:
-        """Make a proposal a span of this annotator; its ``source`` says where it came from."""
+    def accept(self, suggestion: Suggestion) -> Change | None:
+        """Make a suggestion a span of this annotator; its ``source`` says where it came from."""
         assert self.doc is not None
-        return self.accept_many([proposal])
+        return self.accept_many([suggestion])
 
-    def accept_many(self, proposals: Sequence[Suggestion]) -> Change | None:
-        """Accept several proposals in one write and one undo step; those already spans of this
+    def accept_many(self, suggestions: Sequence[Suggestion]) -> Change | None:
+        """Accept several suggestions in one write and one undo step; those already spans of this
         annotator are passed over (None when nothing is left to accept)."""
         assert self.doc is not None
         have = {s.key for s in self.spans}
         spans = []
-        for proposal in proposals:
-            if proposal.key in have:
+        for suggestion in suggestions:
+            if suggestion.key in have:
                 continue
-            have.add(proposal.key)
+            have.add(suggestion.key)
             spans.append(self.project.new_span(
-                self.doc.id, proposal.start, proposal.end, proposal.label, self.annotator,
-                text=self.doc.text, source=f"{self.proposal_source}:{proposal.source}"))
+                self.doc.id, suggestion.start, suggestion.end, suggestion.label, self.annotator,
+                text=self.doc.text, source=f"{self.accepted_source}:{suggestion.source}"))
         if not spans:
             return None
         self.project.replace_spans(self.doc.id, (), spans)
         return self._record(SpanChange(self.doc.id, "accept" if len(spans) > 1 else "add", (),
                                        tuple(spans)))
 
-    def reject(self, proposal: Suggestion, by: str | None = None) -> Change:
-        """Turn a proposal down: recorded, so it is not proposed again here."""
+    def reject(self, suggestion: Suggestion, by: str | None = None) -> Change:
+        """Turn a suggestion down: recorded, so it is not proposed again here."""
         assert self.doc is not None
-        rejection = self.project.reject(self.doc.id, proposal.start, proposal.end, proposal.label,
-                                        self.annotator, proposal.source,
+        rejection = self.project.reject(self.doc.id, suggestion.start, suggestion.end, suggestion.label,
+                                        self.annotator, suggestion.source,
                                         by or self.reviewer or self.annotator)
         return self._record(RejectionChange(self.doc.id, rejection))
 
@@ -498,10 +498,10 @@ class AnnotationSession:
         else:
             change.mirror(self, reverse)
 
-    def _restore_proposal(self, key: tuple[int, int, str], source: str) -> None:
-        proposal = self._offered.get(key) or Suggestion(*key, source)
-        if proposal.key not in {p.key for p in self.proposals}:
-            bisect.insort(self.proposals, proposal, key=lambda p: (p.start, p.end, p.label))
+    def _restore_suggestion(self, key: tuple[int, int, str], source: str) -> None:
+        suggestion = self._offered.get(key) or Suggestion(*key, source)
+        if suggestion.key not in {p.key for p in self.suggestions}:
+            bisect.insort(self.suggestions, suggestion, key=lambda p: (p.start, p.end, p.label))
 
     def _replace_spans(self, old: Sequence[Span], new: Sequence[Span],
                        old_relations: Sequence[Relation] = (),
@@ -515,11 +515,11 @@ class AnnotationSession:
         for span in new:
             bisect.insort(self.spans, span, key=lambda s: (s.start, s.end, s.label, s.annotator))
         added = {s.key for s in new}
-        self.proposals = [p for p in self.proposals if p.key not in added]
+        self.suggestions = [p for p in self.suggestions if p.key not in added]
         kept_ids = {s.id for s in new}
         for span in old:
-            if span.id not in kept_ids and span.source.startswith(f"{self.proposal_source}:"):
-                # An accepted proposal undone: it is proposed again.
-                self._restore_proposal(span.key, span.source.split(":", 1)[1])
+            if span.id not in kept_ids and span.source.startswith(f"{self.accepted_source}:"):
+                # An accepted suggestion undone: it is proposed again.
+                self._restore_suggestion(span.key, span.source.split(":", 1)[1])
         if self.status in ("new", "in progress"):
             self.status = status_for(None, bool(self.spans))

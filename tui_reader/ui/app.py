@@ -191,25 +191,25 @@ class AnnotatorApp(App[None]):
     def _use_model(self) -> None:
         first = not self.model_ready
         self.model_ready = True
-        self._load_proposals()
+        self._load_suggestions()
         if first:
             self._flash("Learned suggestions are on: the model was trained on your labels.")
 
     @work(thread=True, exclusive=True, group="model-suggest")
-    def fetch_model_suggestions(self, doc_id: str, text: str, rule_proposals: list) -> None:
+    def fetch_model_suggestions(self, doc_id: str, text: str, rule_suggestions: list) -> None:
         try:
             guesses = self.model_process.suggest(text, list(self.project.config.label_names),
                                                  MODEL_CONFIDENCE)
         except Exception:  # noqa: BLE001
             return
-        merged = learned.merge(rule_proposals, guesses)
+        merged = learned.merge(rule_suggestions, guesses)
         self.call_from_thread(self._show_model_suggestions, doc_id, merged)
 
-    def _show_model_suggestions(self, doc_id: str, proposals: list) -> None:
+    def _show_model_suggestions(self, doc_id: str, suggestions: list) -> None:
         if self.session.doc is None or self.session.doc.id != doc_id:
             return  # the annotator moved on
-        self.session.set_proposals(proposals)
-        self.pane.set_proposals(self.session.proposals)
+        self.session.set_suggestions(suggestions)
+        self.pane.set_suggestions(self.session.suggestions)
         self._show_details()
 
     def _count_label(self) -> None:
@@ -243,10 +243,10 @@ class AnnotatorApp(App[None]):
         if caret is None:  # the first character that is not whitespace, so `1` labels at once
             caret = len(text) - len(text.lstrip()) if text.strip() else 0
         self.pane.load(text, doc.styles, self.session.segments, caret)
-        self.session.set_proposals([])
-        self.pane.set_proposals([])
+        self.session.set_suggestions([])
+        self.pane.set_suggestions([])
         # Suggestions a moment later: the article is on screen first.
-        self.call_after_refresh(self._load_proposals)
+        self.call_after_refresh(self._load_suggestions)
         self._show_spans()
         self.table.show_current(doc_id)
         self._update_header()
@@ -285,32 +285,32 @@ class AnnotatorApp(App[None]):
     def rules(self, rules: list) -> None:
         self._rules = list(rules)
 
-    def _load_proposals(self) -> None:
+    def _load_suggestions(self) -> None:
         """Suggestions for the open article (rules, then the learned model), or in review mode
         the other annotators' spans still to settle."""
         session = self.session
         if session.doc is None:
             return
         if self.reviewer is not None:
-            proposals = review_suggestions(self.project, session.doc.id)
+            suggestions = review_suggestions(self.project, session.doc.id)
         elif self.suggest:
             from ..core.suggest.rules import apply_rules
 
             labels = self.project.config.label_names
-            proposals = apply_rules(session.doc.text, session.segments, self.rules, labels)
+            suggestions = apply_rules(session.doc.text, session.segments, self.rules, labels)
             if self.model_ready:
                 # The model only where no rule fires, and only when fairly sure (measured on the
                 # gold set, that saves keys); its guesses arrive from its process a moment later.
-                self.fetch_model_suggestions(session.doc.id, session.doc.text, proposals)
+                self.fetch_model_suggestions(session.doc.id, session.doc.text, suggestions)
         else:
-            proposals = []
-        session.set_proposals(proposals)
-        self.pane.set_proposals(session.proposals)
+            suggestions = []
+        session.set_suggestions(suggestions)
+        self.pane.set_suggestions(session.suggestions)
 
     def _show_spans(self) -> None:
         session = self.session
         self.pane.set_spans(session.spans, session.others)
-        self.pane.set_proposals(session.proposals)
+        self.pane.set_suggestions(session.suggestions)
         self.panel.show_counts(session.label_counts())
         self.panel.show_spans(session.spans)
         self._show_details()
@@ -329,7 +329,7 @@ class AnnotatorApp(App[None]):
         caret = self.pane.caret
         others = [s for s in self.session.others if s.start <= caret < s.end]
         self.panel.show_details(self.session.spans_at(caret), others if self.show_others else [],
-                                self.session.proposals_at(caret),
+                                self.session.suggestions_at(caret),
                                 "candidate" if self.reviewer else "suggestion")
 
     def on_reading_pane_caret_moved(self, event: ReadingPane.CaretMoved) -> None:
@@ -451,40 +451,40 @@ class AnnotatorApp(App[None]):
         self._save(lambda: self.session.label(name, start, end), after)
 
     def action_accept(self) -> None:
-        proposals = self.session.proposals_at(self.pane.caret)
-        if not proposals:
+        suggestions = self.session.suggestions_at(self.pane.caret)
+        if not suggestions:
             self.bell()
             self._flash("No suggestion at the caret (> and < jump to the next and previous).")
             return
-        proposal = proposals[0]  # the shortest, where several cover the caret
-        self._save(lambda: self.session.accept(proposal), lambda change: self._show_spans())
+        suggestion = suggestions[0]  # the shortest, where several cover the caret
+        self._save(lambda: self.session.accept(suggestion), lambda change: self._show_spans())
 
     def action_reject(self) -> None:
-        proposals = self.session.proposals_at(self.pane.caret)
-        if not proposals:
+        suggestions = self.session.suggestions_at(self.pane.caret)
+        if not suggestions:
             self.bell()
             self._flash("No suggestion at the caret to reject.")
             return
-        proposal = proposals[0]
-        self._save(lambda: self.session.reject(proposal, by=self.reviewer),
+        suggestion = suggestions[0]
+        self._save(lambda: self.session.reject(suggestion, by=self.reviewer),
                    lambda change: self._show_spans())
 
     def action_accept_all(self, label: str | None = None) -> None:
         """Accept every open suggestion of ``label`` (default: the label of the one at the caret)."""
         if label is None:
-            here = self.session.proposals_at(self.pane.caret)
+            here = self.session.suggestions_at(self.pane.caret)
             if not here:
                 self.bell()
                 self._flash("Put the caret on a suggestion first (or use the command palette).")
                 return
             label = here[0].label
-        chosen = [p for p in self.session.proposals if p.label == label]
+        chosen = [p for p in self.session.suggestions if p.label == label]
         self._save(lambda: self.session.accept_many(chosen), lambda change: self._show_spans())
         self._flash(f"Accepted {len(chosen)} {label} suggestions (u undoes them all).")
 
-    def action_proposal(self, step: int) -> None:
+    def action_suggestion(self, step: int) -> None:
         caret = self.pane.caret
-        starts = [p.start for p in self.session.proposals]
+        starts = [p.start for p in self.session.suggestions]
         targets = [s for s in starts if s > caret] if step > 0 else [s for s in starts if s < caret]
         if not targets:
             self._flash("No more suggestions that way.")

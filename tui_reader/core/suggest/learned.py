@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import PackageMissingError
 from ..segment import Segments
-from .proposal import Suggestion
+from .suggestion import Suggestion
 
 if TYPE_CHECKING:
     from ..store import Project

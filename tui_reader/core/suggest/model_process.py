@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from .proposal import Suggestion
+from .suggestion import Suggestion
 
 
 def _serve() -> None:

@@ -21,7 +21,7 @@ import orjson
 
 from ..errors import InputError
 from ..segment import Segments
-from .proposal import Suggestion
+from .suggestion import Suggestion
 
 SCOPES = ("match", "sentence", "line")
 

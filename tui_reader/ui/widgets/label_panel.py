@@ -80,24 +80,24 @@ class LabelPanel(Vertical):
         span_list.label_colors = {label.name: label.color for label in self.labels}
         span_list.set_spans(spans)
 
-    def show_details(self, spans: list[Span], others: list[Span], proposals: list | None = None,
-                     proposal_name: str = "suggestion") -> None:
-        proposals = proposals or []
-        key = tuple((s.id, s.label, s.note) for s in spans + others) + tuple(p.key for p in proposals)
+    def show_details(self, spans: list[Span], others: list[Span], suggestions: list | None = None,
+                     suggestion_name: str = "suggestion") -> None:
+        suggestions = suggestions or []
+        key = tuple((s.id, s.label, s.note) for s in spans + others) + tuple(p.key for p in suggestions)
         if key == self._details_key:
             return
         self._details_key = key
         text = Text()
-        for proposal in proposals:
+        for suggestion in suggestions:
             if text:
                 text.append("\n")
-            text.append(f"{proposal_name}: ", style="italic")
-            text.append(proposal.label, style="bold")
-            text.append(f"  {display_safe(proposal.source)}", style="dim")
-            if proposal_name == "suggestion":
-                text.append(f"  {proposal.confidence:.0%}", style="dim")
+            text.append(f"{suggestion_name}: ", style="italic")
+            text.append(suggestion.label, style="bold")
+            text.append(f"  {display_safe(suggestion.source)}", style="dim")
+            if suggestion_name == "suggestion":
+                text.append(f"  {suggestion.confidence:.0%}", style="dim")
             text.append("\n  a accept · r reject · A accept all of this label", style="dim")
-        if not spans and not others and not proposals:
+        if not spans and not others and not suggestions:
             text.append("No span at the caret.\n", style="dim")
             text.append("1-9 label the sentence, or v / s to select first.", style="dim")
         for span in spans + others:

@@ -50,7 +50,7 @@ class ReadingPane(ScrollView, can_focus=True):
         "reading-pane--caret",
         "reading-pane--selection",
         "reading-pane--other-span",
-        "reading-pane--proposal",
+        "reading-pane--suggestion",
         *MARKDOWN_CLASSES.values(),
     }
     ALLOW_SELECT = False  # the pane owns selection; Textual's is mouse-only and copy-oriented
@@ -80,7 +80,7 @@ class ReadingPane(ScrollView, can_focus=True):
         self._styles: list[StyleRange] = []
         self._spans: list[Span] = []
         self._others: list[Span] = []
-        self._proposals: list = []  # list[Suggestion]: suggestions or review candidates
+        self._suggestions: list = []  # list[Suggestion]: suggestions or review candidates
         self.show_others = False
         self._label_styles: dict[str, Style] = {}
         self._label_order: dict[str, int] = {}
@@ -104,7 +104,7 @@ class ReadingPane(ScrollView, can_focus=True):
         self.display_text = display_safe(text)
         self.segments = segments
         self._styles = styles
-        self._spans, self._others, self._proposals = [], [], []
+        self._spans, self._others, self._suggestions = [], [], []
         self.sel_anchor = None
         self._goal_x = None
         self._wrap_width = 0
@@ -125,11 +125,11 @@ class ReadingPane(ScrollView, can_focus=True):
             self._refresh_offsets(start, end)
         self._notify_caret(force=True)
 
-    def set_proposals(self, proposals: list) -> None:  # list[Suggestion]
+    def set_suggestions(self, suggestions: list) -> None:  # list[Suggestion]
         """Replace the dimmed suggestions; repaints only rows whose suggestions changed."""
-        before = {p.key for p in self._proposals}
-        self._proposals = list(proposals)
-        after = {p.key for p in self._proposals}
+        before = {p.key for p in self._suggestions}
+        self._suggestions = list(suggestions)
+        after = {p.key for p in self._suggestions}
         self._index_marks()
         for start, end, _label in before ^ after:
             self._refresh_offsets(start, end)
@@ -171,9 +171,9 @@ class ReadingPane(ScrollView, can_focus=True):
             for span in self._others:
                 for row in self.rows.rows_between(span.start, span.end):
                     marks[row].append((span.start, span.end, "other", span.label))
-        for proposal in self._proposals:
-            for row in self.rows.rows_between(proposal.start, proposal.end):
-                marks[row].append((proposal.start, proposal.end, "prop", proposal.label))
+        for suggestion in self._suggestions:
+            for row in self.rows.rows_between(suggestion.start, suggestion.end):
+                marks[row].append((suggestion.start, suggestion.end, "prop", suggestion.label))
         self._row_marks = dict(marks)
 
     def _refresh_offsets(self, start: int, end: int) -> None:
@@ -217,8 +217,8 @@ class ReadingPane(ScrollView, can_focus=True):
                         others.append(name)
             # The innermost (shortest) span decides the colour: a claim inside a quote shows.
             top = min(own)[1] if own else ""
-            proposal = min(props)[1] if props else ""
-            key = (tuple(md), top, len(own), tuple(others), proposal,
+            suggestion = min(props)[1] if props else ""
+            key = (tuple(md), top, len(own), tuple(others), suggestion,
                    bool(selection and selection[0] <= a and b <= selection[1]), a == self.caret)
             chunk = display[a:b]
             if "\t" in chunk:
@@ -235,7 +235,7 @@ class ReadingPane(ScrollView, can_focus=True):
         style = self._style_cache.get(key)
         if style is not None:
             return style
-        md, top, n_own, others, proposal, selected, caret = key
+        md, top, n_own, others, suggestion, selected, caret = key
         style = base
         for kind in md:
             style += self.get_component_rich_style(MARKDOWN_CLASSES[kind], partial=True)
@@ -248,9 +248,9 @@ class ReadingPane(ScrollView, can_focus=True):
             color = label_style.bgcolor if label_style and not top else None
             style += self.get_component_rich_style("reading-pane--other-span", partial=True)
             style += Style(underline=True, underline2=len(others) > 1, color=color)
-        if proposal:  # a suggestion: dimmed, in its label's colour, until accepted or rejected
-            label_style = self._label_styles.get(proposal)
-            style += self.get_component_rich_style("reading-pane--proposal", partial=True)
+        if suggestion:  # a suggestion: dimmed, in its label's colour, until accepted or rejected
+            label_style = self._label_styles.get(suggestion)
+            style += self.get_component_rich_style("reading-pane--suggestion", partial=True)
             if label_style and not top:
                 style += Style(color=label_style.bgcolor)
         if selected:
@@ -297,7 +297,7 @@ class ReadingPane(ScrollView, can_focus=True):
 
     def _notify_caret(self, force: bool = False) -> None:
         here = tuple(s.id for s in self._spans if s.start <= self.caret < s.end) + tuple(
-            p.key for p in self._proposals if p.start <= self.caret < p.end)
+            p.key for p in self._suggestions if p.start <= self.caret < p.end)
         if force or here != self._caret_spans:
             self._caret_spans = here
             self.post_message(self.CaretMoved(self.caret))
