@@ -1,0 +1,77 @@
+"""``python -m tui_reader.serve.app_entry --db PROJECT --annotator NAME``: a served annotator's app.
+
+It is ``tui-reader annotate`` with one difference: no traceback ever reaches the client. The
+server passes a pipe in ``TUI_READER_LOG_FD`` (serve-ssh: the app's own stderr is the client's
+terminal); Python's ``sys.stderr`` goes there, so a crash's traceback lands in the server's log and
+the client sees the server's one-line message. Textual's crash report is replaced by a plain
+traceback without local variables (they hold article text and other people's labels), and a crash
+exits with status 1, never 0.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+LOG_FD_VARIABLE = "TUI_READER_LOG_FD"
+CRASH_STATUS = 1
+
+
+def _redirect_stderr() -> None:
+    fd = os.environ.pop(LOG_FD_VARIABLE, None)
+    if fd is None:
+        return  # serve-web: stderr is already a pipe to the server, not the client's screen
+    sys.stderr = open(int(fd), "w", buffering=1, encoding="utf-8", errors="backslashreplace",
+                      closefd=True)
+
+
+def main(argv: list[str]) -> int:
+    _redirect_stderr()
+    crashed: list[bool] = []
+
+    import textual.app
+
+    def fatal_error(app: textual.app.App) -> None:  # replaces App._fatal_error
+        crashed.append(True)
+        traceback.print_exc(file=sys.stderr)  # frames and source lines; no local variables
+        app.bell()
+        app._close_messages_no_wait()
+
+    def panic(app: textual.app.App, *renderables: object) -> None:  # replaces App.panic
+        from rich.console import Console
+
+        crashed.append(True)
+        console = Console(file=sys.stderr, color_system=None, width=120, markup=False,
+                          highlight=False, emoji=False)
+        for renderable in renderables:  # the input thread's Traceback() has no locals
+            console.print(renderable)
+        app._close_messages_no_wait()
+
+    textual.app.App._fatal_error = fatal_error  # type: ignore[method-assign]
+    textual.app.App.panic = panic  # type: ignore[method-assign,assignment]
+    from ..cli import main as cli_main
+
+    try:
+        cli_main(["annotate", *argv], prog_name="tui-reader", standalone_mode=True)
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - anything at all: its traceback to the log, not the client
+        traceback.print_exc(file=sys.stderr)
+        return CRASH_STATUS
+    else:
+        code = 0
+    return CRASH_STATUS if crashed and code == 0 else code
+
+
+if __name__ == "__main__":
+    import gc
+
+    gc.disable()  # as tui_reader.__main__: the app turns the collector on after its first frame
+    try:
+        status = main(sys.argv[1:])
+    finally:
+        gc.enable()
+    sys.exit(status)
