@@ -18,23 +18,26 @@ LOG_FD_VARIABLE = "TUI_READER_LOG_FD"
 CRASH_STATUS = 1
 
 
-def _redirect_stderr() -> None:
+def _log_stream():  # noqa: ANN202
+    """Where error output goes: the server's pipe. Textual swaps ``sys.stderr`` while it runs, so
+    the crash handlers below write to this stream, not to whatever ``sys.stderr`` is then."""
     fd = os.environ.pop(LOG_FD_VARIABLE, None)
     if fd is None:
-        return  # serve-web: stderr is already a pipe to the server, not the client's screen
-    sys.stderr = open(int(fd), "w", buffering=1, encoding="utf-8", errors="backslashreplace",
-                      closefd=True)
+        return sys.__stderr__  # serve-web: stderr is a pipe to the server, not the client's screen
+    stream = open(int(fd), "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    sys.stderr = stream
+    return stream
 
 
 def main(argv: list[str]) -> int:
-    _redirect_stderr()
+    log = _log_stream()
     crashed: list[bool] = []
 
     import textual.app
 
     def fatal_error(app: textual.app.App) -> None:  # replaces App._fatal_error
         crashed.append(True)
-        traceback.print_exc(file=sys.stderr)  # frames and source lines; no local variables
+        traceback.print_exc(file=log)  # frames and source lines; no local variables
         app.bell()
         app._close_messages_no_wait()
 
@@ -42,7 +45,7 @@ def main(argv: list[str]) -> int:
         from rich.console import Console
 
         crashed.append(True)
-        console = Console(file=sys.stderr, color_system=None, width=120, markup=False,
+        console = Console(file=log, color_system=None, width=120, markup=False,
                           highlight=False, emoji=False)
         for renderable in renderables:  # the input thread's Traceback() has no locals
             console.print(renderable)
@@ -57,9 +60,9 @@ def main(argv: list[str]) -> int:
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
         if isinstance(done.code, str):
-            print(done.code, file=sys.stderr)
+            print(done.code, file=log)
     except BaseException:  # noqa: BLE001 - anything at all: its traceback to the log, not the client
-        traceback.print_exc(file=sys.stderr)
+        traceback.print_exc(file=log)
         return CRASH_STATUS
     else:
         code = 0

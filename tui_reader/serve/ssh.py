@@ -110,6 +110,7 @@ class SessionInfo:
     size: tuple[int, int]
     term: str
     started: float = field(default_factory=time.monotonic)
+    released: bool = False  # its slot is back with the door and its connection
 
 
 def set_winsize(fd: int, cols: int, rows: int) -> None:
@@ -694,14 +695,18 @@ class _Session(asyncssh.SSHServerSession):
                     timer.cancel()
             self._detach()
             await app.close()
-            door.release(info, self.owner)
-        dropped = f"; {self.filter.dropped} malformed input sequences dropped" if self.filter.dropped else ""
-        door.log(f"logout {name} from {peer} (session {info.number}, after "
-                 f"{format_duration(time.monotonic() - info.started)}: {reason}{dropped}; "
-                 f"{len(door.sessions)} open)")
-        if message:
-            self._write(TERMINAL_RESET + f"\r\ntui-reader: {message}\r\n".encode())
-        self._write_and_exit(b"", code if code >= 0 else 128 - code)
+            door.forget(info)
+        try:
+            count = self.filter.dropped
+            dropped = f"; {count} malformed input sequences dropped" if count else ""
+            door.log(f"logout {name} from {peer} (session {info.number}, after "
+                     f"{format_duration(time.monotonic() - info.started)}: {reason}{dropped}; "
+                     f"{len(door.sessions)} open)")
+            if message:
+                self._write(TERMINAL_RESET + f"\r\ntui-reader: {message}\r\n".encode())
+            self._write_and_exit(b"", code if code >= 0 else 128 - code)
+        finally:
+            door.release(info, self.owner)  # after the client has its message: this may disconnect
 
     def _detach(self) -> None:
         """Stop watching the pty master (before it is closed)."""
@@ -879,10 +884,16 @@ class SSHFrontDoor:
         owner._cancel_no_session_timer()
         return info
 
-    def release(self, info: SessionInfo, owner: _Connection) -> None:
-        if self.sessions.pop(info.number, None) is None:
-            return
+    def forget(self, info: SessionInfo) -> None:
+        """The session's app is gone: its slot is free (the connection's count follows in release)."""
+        self.sessions.pop(info.number, None)
         self.session_objects.pop(info.number, None)
+
+    def release(self, info: SessionInfo, owner: _Connection) -> None:
+        if info.released:
+            return
+        info.released = True
+        self.forget(info)
         owner.sessions -= 1
         if owner.sessions == 0:
             owner.became_sessionless()
