@@ -13,6 +13,11 @@ overrides the two request handlers, both public methods of ``Server``:
 
 textual-serve has no login. The header is believed as sent: only an authenticating proxy that
 sets it (and overwrites any value a browser sends) may reach the server.
+
+What a browser can do is bounded as for serve-ssh: ``/ws`` checks ``Host`` and ``Origin`` against
+the served address, ``--public-url`` and ``--allow-origin`` (no other site, no DNS rebinding);
+sizes are clamped; input goes through :class:`.input.InputFilter`; the app runs without a shell
+in its own process group, and :meth:`_AppProcess.stop` always ends it, whatever the websocket did.
 """
 
 from __future__ import annotations
