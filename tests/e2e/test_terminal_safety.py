@@ -61,3 +61,71 @@ def test_titles_and_file_names_are_made_safe_too(tmp_path):
     out = bytes(app.output)
     assert _foreign_osc(out) == []
     assert "␛]0;TITLE␇".encode() in out
+
+
+# Zero-width and other invisible characters: terminals draw them 0 or 1 cells wide and Rich joins
+# "C\u200dD" into one cell, so a raw one shifts the pane's right border. Each is shown as ␣.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\U000e0067\u3164"
+ZERO_WIDTH_TEXT = (
+    "Invisible characters in a headline\n\n"
+    "A\u200bB zwsp. C\u200dD zwj. E\u2060F wj. G\u200cH zwnj. Family 👨\u200d👩\u200d👧 here.\n"
+    "Tag\U000e0067\U000e0062 and filler\u3164 end. Plain line for comparison.\n"
+)
+
+
+def test_invisible_characters_reach_the_terminal_as_visible_stand_ins(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zw.txt").write_text(ZERO_WIDTH_TEXT, encoding="utf-8")
+    app = PtyApp(tui_reader_args("annotate", str(corpus), "--annotator", "alice"), cols=120, rows=30)
+    try:
+        app.read_until_quiet(quiet=1.0)
+        app.send(b"q")
+    finally:
+        code = app.close()
+    out = bytes(app.output).decode("utf-8", "replace")
+    assert code == 0, out[-2000:]
+    assert not [hex(ord(c)) for c in INVISIBLE if c in out]
+    assert "A␣B zwsp. C␣D zwj. E␣F wj. G␣H zwnj. Family 👨␣👩␣👧" in out
+
+
+def test_invisible_characters_leave_the_pane_border_in_place_in_tmux(tmp_path):
+    """tmux draws what the app sent; every row's right border of the article pane is at one column."""
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    from rich.cells import get_character_cell_size
+
+    if not shutil.which("tmux"):
+        import pytest
+
+        pytest.skip("tmux is not installed (apt-get install tmux)")
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "zw.txt").write_text(ZERO_WIDTH_TEXT, encoding="utf-8")
+    name = f"zw{tmp_path.name[-12:]}".replace(".", "")
+    socket = str(tmp_path / "tmux.sock")
+    command = f"{sys.executable} -m tui_reader annotate {corpus} --annotator alice"
+    subprocess.run(["tmux", "-S", socket, "new-session", "-d", "-s", name, "-x", "120", "-y", "30",
+                    command], check=True, env={"TERM": "xterm-256color", "PATH": "/usr/bin:/bin",
+                                               "HOME": str(tmp_path)})
+    try:
+        deadline = time.monotonic() + 20
+        screen = ""
+        while "Plain line for comparison" not in screen and time.monotonic() < deadline:
+            time.sleep(0.3)
+            screen = subprocess.run(["tmux", "-S", socket, "capture-pane", "-p", "-t", name],
+                                    capture_output=True, text=True).stdout
+        assert "Plain line for comparison" in screen, screen
+    finally:
+        subprocess.run(["tmux", "-S", socket, "kill-server"], capture_output=True)
+    # The article pane is the second column of boxes: the column of its right border as tmux drew
+    # it, counted as tmux counts (code point by code point: wide 2, zero-width 0, others 1).
+    borders = set()
+    for row in screen.splitlines()[1:20]:
+        cuts = [i for i, c in enumerate(row) if c == "│"]
+        if len(cuts) >= 2:
+            borders.add(sum(get_character_cell_size(c) for c in row[:cuts[1]]))
+    assert len(borders) == 1, (borders, screen)

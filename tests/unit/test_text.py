@@ -410,7 +410,24 @@ def test_display_safe_every_bad_code_point() -> None:
     assert out[0xA0:0xA2] == "␤␤"
 
 
+def test_display_safe_shows_invisible_characters_as_one_cell_stand_ins() -> None:
+    """Zero-width characters are drawn 0 or 1 cells wide depending on the terminal (Rich joins
+    "a\u200db" into one cell): each becomes ␣, one cell everywhere, so the layout cannot shift."""
+    import unicodedata
+
+    from rich.cells import cell_len
+
+    hostile = "A\u200bB C\u200dD E\u2060F G\u200cH 👨\u200d👩\u200d👧 tag\U000e0067 fill\u3164"
+    out = display_safe(hostile)
+    assert len(out) == len(hostile)
+    assert out == "A␣B C␣D E␣F G␣H 👨␣👩␣👧 tag␣ fill␣"
+    assert cell_len(out) == len(out) + 3  # three wide emoji, every other code point one cell
+    every_format = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"
+                    and c != 0xAD]
+    assert all(display_safe(c) in ("␣", "\ufffd") for c in every_format)
+
+
 def test_display_safe_leaves_normal_text_alone() -> None:
-    s = "Plain ASCII\twith tab\nnewline, é, 漢字, שלום, 👩🏽‍💻, e\u0301, nbsp\u00a0, zwj\u200d"
+    s = "Plain ASCII\twith tab\nnewline, é, 漢字, שלום, 👩🏽, e\u0301, nbsp\u00a0, soft\u00adhyphen"
     assert display_safe(s) == s
     assert display_safe("") == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -30,7 +31,9 @@ def annotate_command(path: str | None, db: Path | None, annotator: str, no_sugge
     from ..ui.app import AnnotatorApp  # Textual loads only for the app
 
     suggest = not no_suggest and project.config.suggest
-    AnnotatorApp(project, annotator, suggest=suggest, rules=rules).run()
+    app = AnnotatorApp(project, annotator, suggest=suggest, rules=rules)
+    app.run()
+    sys.exit(app.return_code or 0)  # a crash shows its traceback and ends non-zero
 
 
 @click.command("review")
@@ -42,4 +45,6 @@ def review_command(db: Path | None, reviewer: str) -> None:
         project = open_project(db)
     from ..ui.app import AnnotatorApp
 
-    AnnotatorApp(project, reviewer, reviewer=reviewer).run()
+    app = AnnotatorApp(project, reviewer, reviewer=reviewer)
+    app.run()
+    sys.exit(app.return_code or 0)

@@ -101,9 +101,13 @@ def serve_ssh_command(project: str | None, db: Path | None, host: str, port: int
                    "[default: login user, unless --annotator-header].")
 @click.option("--public-url", metavar="URL",
               help="The address browsers use, when it is not http://HOST:PORT (behind a proxy).")
+@click.option("--allow-origin", "allow_origins", metavar="ORIGIN", multiple=True,
+              help="Also accept the app's websocket from pages at ORIGIN (e.g. "
+                   "https://annotate.example.org); repeatable. By default only the served address "
+                   "and --public-url may open it.")
 def serve_web_command(project: str | None, db: Path | None, host: str, port: int,
                       annotator_header: str | None, annotator: str | None,
-                      public_url: str | None) -> None:
+                      public_url: str | None, allow_origins: tuple[str, ...]) -> None:
     """Serve the app in a browser (textual-serve). Local-only by default: it has no login."""
     with user_errors():
         if annotator_header and annotator:
@@ -118,7 +122,8 @@ def serve_web_command(project: str | None, db: Path | None, host: str, port: int
             annotator = check_annotator_name(annotator or default_annotator(), "--annotator")
         root = resolve_project(project, db)
         server = WebServer(root, host=host, port=port, annotator=annotator,
-                           annotator_header=annotator_header, public_url=public_url)
+                           annotator_header=annotator_header, public_url=public_url,
+                           allow_origins=allow_origins)
         if not is_loopback(host):
             who = (f"anyone who can reach it can label under any name they put in {annotator_header}"
                    if annotator_header else f"anyone who can reach it can label as {annotator!r}")

@@ -26,20 +26,22 @@ GOLD = "gold"  # the annotator name of the reviewed (adjudicated) layer
 # Names the tool writes spans under itself: no person may label under them (the gold layer, and
 # the layers that merging gold policies make in exports).
 RESERVED_ANNOTATORS: frozenset[str] = frozenset({GOLD, "union", "majority"})
+MAX_NAME_LENGTH = 100  # characters of an annotator's name
 
 
 def check_annotator_name(name: str, where: str = "annotator") -> str:
     """``name`` stripped, if a person may label under it; else an InputError naming ``where``
-    (the option, key file line or header it came from). Refused: an empty name, control or
-    invisible characters, over 100 characters, and the names the tool keeps for itself."""
+    (the option, key file line or header it came from). Any Unicode letter is fine (José, Аня,
+    🦊); refused: an empty name, control or invisible characters, over MAX_NAME_LENGTH
+    characters, and the names the tool keeps for itself, in any case."""
     name = name.strip()
     if not name:
         raise InputError(f"{where}: no annotator name")
     if display_safe(name) != name or "\n" in name or "\t" in name:
         raise InputError(f"{where}: the annotator name {display_safe(name)!r} holds control characters")
-    if len(name) > 100:
-        raise InputError(f"{where}: the annotator name is longer than 100 characters")
-    if name in RESERVED_ANNOTATORS:
+    if len(name) > MAX_NAME_LENGTH:
+        raise InputError(f"{where}: the annotator name is longer than {MAX_NAME_LENGTH} characters")
+    if name.casefold() in RESERVED_ANNOTATORS:
         raise InputError(f"{where}: {name!r} is a name tui-reader keeps for itself "
                          f"({', '.join(sorted(RESERVED_ANNOTATORS))}); choose another")
     return name

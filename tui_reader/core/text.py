@@ -407,6 +407,23 @@ def canonical(data: bytes | str, kind: str) -> tuple[str, list[StyleRange]]:
 # Terminal safety
 
 
+# Invisible characters a terminal and Rich may disagree on (Rich joins "a\u200db" into one cell,
+# most terminals draw two): every format character (Unicode category Cf) but the soft hyphen, and
+# the Hangul fillers. They are shown as this stand-in, one cell wide everywhere, so a line's width
+# is the same for Textual and for any terminal, and the pane's border stays put. ZWJ inside an emoji
+# sequence too: kitty draws 👨‍👩‍👧 in 2 cells, xterm/VTE/tmux in 6, Rich counts 2; 👨␣👩␣👧 is 8 in all.
+INVISIBLE_STAND_IN = "\u2423"  # ␣
+_HANGUL_FILLERS = (0x115F, 0x1160, 0x3164, 0xFFA0)
+# Unicode's format characters (category Cf, Unicode 15), but U+00AD: one cell wide in Rich and
+# in terminals alike. Listed, not computed: a scan of every code point costs 0.2 s at start-up.
+_FORMAT_RANGES = (
+    (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F), (0x890, 0x891), (0x8E2, 0x8E2),
+    (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x2064), (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+
+
 def _build_safe_table() -> dict[int, int]:
     table: dict[int, int] = {}
     for c in range(0x20):
@@ -422,14 +439,25 @@ def _build_safe_table() -> dict[int, int]:
     for c in range(0xD800, 0xE000):
         table[c] = 0xFFFD
     table[0xFEFF] = 0xFFFD
+    invisible = [c for low, high in _FORMAT_RANGES for c in range(low, high + 1)]
+    for c in (*invisible, *_HANGUL_FILLERS):
+        table.setdefault(c, ord(INVISIBLE_STAND_IN))
     return table
 
 
+def _character_class(code_points: list[int]) -> str:
+    """A regex character class matching exactly ``code_points``."""
+    ranges: list[list[int]] = []
+    for c in sorted(code_points):
+        if ranges and c == ranges[-1][1] + 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "[" + "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges) + "]"
+
+
 _SAFE_TABLE = _build_safe_table()
-_UNSAFE = re.compile(
-    "[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069"
-    "\\u200e\\u200f\\u061c\\ud800-\\udfff\\ufeff]"
-)
+_UNSAFE = re.compile(_character_class(list(_SAFE_TABLE)))
 
 
 def display_safe(text: str) -> str:
@@ -437,7 +465,8 @@ def display_safe(text: str) -> str:
 
     C0 controls other than tab and newline become control pictures (U+2400 block), DEL becomes
     ␡, line/paragraph separators ␤, C1 controls, bidi controls, lone surrogates and U+FEFF
-    become U+FFFD. ``len(display_safe(s)) == len(s)`` always.
+    become U+FFFD, other invisible format characters (zero-width space, joiners, word joiner,
+    tags, Hangul fillers) become ␣. ``len(display_safe(s)) == len(s)`` always.
     """
     if _UNSAFE.search(text) is None:
         return text
