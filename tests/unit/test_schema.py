@@ -365,3 +365,43 @@ def test_conll_counts_what_it_cannot_hold_and_strict_refuses(tmp_path):
     with pytest.raises(ExportLossError, match="relations dropped"):
         _gold_bo(project, "conll", tmp_path / "strict.conll", strict=True)
     assert not (tmp_path / "strict.conll").exists()
+
+
+# ------------------------------------------------------------------------------------- review
+def test_review_offers_relations_and_attributes_into_the_gold_layer(tmp_path):
+    from tui_reader.core.formats.dataset import ExportFilter, export_docs, parse_gold
+    from tui_reader.core.review import article_label_votes, review_suggestions
+    from tui_reader.core.suggest.suggestion import AttributeSuggestion, RelationSuggestion
+
+    project = _annotated(tmp_path)
+    review = AnnotationSession(project, "rita", reviewer="rita")
+    review.open("d")
+    review.set_suggestions(review_suggestions(project, "d"))
+    relations = [s for s in review.links if isinstance(s, RelationSuggestion)]
+    assert sorted((r.head[2], r.source) for r in relations) == [
+        ("opinion", "by bo"), ("quote", "by ana, bo")]
+    agreed = next(r for r in relations if r.source == "by ana, bo")
+    change = review.accept(agreed)  # both ends become gold spans, and the relation between them
+    assert len(change.after) == 2 and len(change.relations_after) == 1
+    gold = Project.open(project.root).record("d")
+    assert sorted(s.label for s in gold.spans_of("gold")) == ["quote", "source"]
+    assert len(gold.relations_of("gold")) == 1
+    assert agreed not in review.links
+    (kind,) = [s for s in review.links if isinstance(s, AttributeSuggestion)]
+    assert (kind.name, kind.value, kind.source) == ("kind", "direct", "by ana, bo")
+    review.accept(kind)
+    other = next(r for r in review.links if isinstance(r, RelationSuggestion))
+    review.reject(other)
+    assert review.links == []
+    review.undo()
+    assert review.links == [other]  # turned down, then not: offered again
+    review.toggle_article_label("genre", "news report")
+    assert article_label_votes(project.record("d"), "genre") == {
+        "news report": ("ana",), "opinion piece": ("bo",)}
+
+    (adjudicated,) = export_docs(project, ExportFilter(), parse_gold("adjudicated"))
+    by_id = {s["id"]: s for s in adjudicated.spans}
+    assert [(by_id[r["head"]]["label"], by_id[r["child"]]["text"]) for r in adjudicated.relations] == [
+        ("quote", "Ana Ruiz")]
+    assert by_id[adjudicated.relations[0]["head"]]["attributes"] == {"kind": "direct"}
+    assert adjudicated.single_labels() == {"genre": ["news report"]}

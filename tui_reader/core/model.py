@@ -189,13 +189,21 @@ class Rejection:
     source: str
     by: str
     created: str
+    target: str = ""  # "": the span itself; else a relation from it or an attribute of it
 
     @property
     def key(self) -> tuple[int, int, str]:
         return self.start, self.end, self.label
 
+    @property
+    def full_key(self) -> tuple[int, int, str, str]:
+        return self.start, self.end, self.label, self.target
+
     def to_record(self) -> dict[str, Any]:
-        return asdict(self)
+        record = asdict(self)
+        if not self.target:
+            del record["target"]
+        return record
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Rejection:
@@ -203,6 +211,7 @@ class Rejection:
             id=record["id"], start=record["start"], end=record["end"], label=record["label"],
             annotator=record["annotator"], source=record["source"],
             by=record.get("by", record["annotator"]), created=record.get("created", ""),
+            target=record.get("target", ""),
         )
 
 

@@ -12,7 +12,12 @@ from dataclasses import dataclass
 
 from .model import GOLD, DocumentRecord
 from .store import Project
-from .suggest.suggestion import Suggestion
+from .suggest.suggestion import (
+    AttributeSuggestion,
+    LinkSuggestion,
+    RelationSuggestion,
+    Suggestion,
+)
 
 Key = tuple[int, int, str]
 
@@ -83,13 +88,54 @@ def review_queue(project: Project) -> list[ReviewItem]:
     return items
 
 
-def review_suggestions(project: Project, doc_id: str) -> list[Suggestion]:
-    """The open candidates of one document, as suggestions the reviewer accepts or rejects; the
-    confidence is the share of the document's annotators who marked it."""
+def review_suggestions(project: Project, doc_id: str) -> list[Suggestion | LinkSuggestion]:
+    """What the annotators of one document did that the gold layer has not settled, as
+    suggestions the reviewer accepts (``a``) or rejects (``r``): their spans, their relations
+    (matched by their ends' start, end and label) and their attribute values. The confidence is
+    the share of the document's annotators who gave it. (Their article labels are offered by the
+    article-label chooser, see :func:`article_label_votes`.)"""
     record = project.record(doc_id)
     names = annotators_of(record)
-    return [
-        Suggestion(c.start, c.end, c.label, f"by {', '.join(c.annotators)}",
-                   len(c.annotators) / max(len(names), 1))
+
+    def share(who: set[str] | tuple[str, ...]) -> float:
+        return len(who) / max(len(names), 1)
+
+    def by(who: set[str] | tuple[str, ...]) -> str:
+        return f"by {', '.join(sorted(who))}"
+
+    out: list[Suggestion | LinkSuggestion] = [
+        Suggestion(c.start, c.end, c.label, by(c.annotators), share(c.annotators))
         for c in candidates_from(record) if not c.decision
     ]
+    keys = {s.id: s.key for s in record.spans}
+    gold_relations = {(keys[r.head], keys[r.child], r.label) for r in record.relations_of(GOLD)
+                      if r.head in keys and r.child in keys}
+    relation_votes: dict[tuple[Key, Key, str], set[str]] = defaultdict(set)
+    for relation in record.relations:
+        if relation.annotator != GOLD and relation.head in keys and relation.child in keys:
+            relation_votes[(keys[relation.head], keys[relation.child], relation.label)].add(
+                relation.annotator)
+    out += [RelationSuggestion(head, child, label, by(who), share(who))
+            for (head, child, label), who in sorted(relation_votes.items())
+            if (head, child, label) not in gold_relations]
+    gold_values = {(s.key, name, value) for s in record.spans_of(GOLD)
+                   for name, value in s.attributes.items()}
+    attribute_votes: dict[tuple[Key, str, str | bool], set[str]] = defaultdict(set)
+    for span in record.spans:
+        if span.annotator != GOLD:
+            for name, value in span.attributes.items():
+                attribute_votes[(span.key, name, value)].add(span.annotator)
+    out += [AttributeSuggestion(key, name, value, by(who), share(who))
+            for (key, name, value), who in sorted(attribute_votes.items(), key=lambda kv: str(kv[0]))
+            if (key, name, value) not in gold_values]
+    return out
+
+
+def article_label_votes(record: DocumentRecord, group: str) -> dict[str, tuple[str, ...]]:
+    """For one group of article labels, who (not the gold layer) chose each value."""
+    votes: dict[str, list[str]] = defaultdict(list)
+    for chosen in record.article_labels:
+        if chosen.group == group and chosen.annotator != GOLD:
+            for value in chosen.values:
+                votes[value].append(chosen.annotator)
+    return {value: tuple(sorted(who)) for value, who in votes.items()}

@@ -26,7 +26,13 @@ from .model import (
 from .schema import RelationType
 from .segment import Segments
 from .store import Project, now_iso
-from .suggest.suggestion import Suggestion
+from .suggest.suggestion import (
+    AttributeSuggestion,
+    LinkSuggestion,
+    RelationSuggestion,
+    SpanKey,
+    Suggestion,
+)
 
 
 class Change:
@@ -163,13 +169,16 @@ class RejectionChange(Change):
             session.project.restore_rejection(self.doc_id, self.rejection)
 
     def mirror(self, session: AnnotationSession, reverse: bool) -> None:
-        key = self.rejection.key
+        key = self.rejection.full_key
         if reverse:
             session._rejected.discard(key)
-            session._restore_suggestion(key, self.rejection.source)
+            if not self.rejection.target:
+                session._restore_suggestion(self.rejection.key, self.rejection.source)
         else:
             session._rejected.add(key)
-            session.suggestions = [p for p in session.suggestions if p.key != key]
+            if not self.rejection.target:
+                session.suggestions = [p for p in session.suggestions if p.key != self.rejection.key]
+        session._refresh_links()
 
     def describe(self) -> str:
         return f"rejected {self.rejection.label} ({self.rejection.source})"
@@ -206,7 +215,10 @@ class AnnotationSession:
         # What an accepted suggestion's span records as its source.
         self.accepted_source = f"review:{reviewer}" if reviewer is not None else "suggestion"
         self._offered: dict[tuple[int, int, str], Suggestion] = {}
-        self._rejected: set[tuple[int, int, str]] = set()  # keys this annotator turned down here
+        # What this annotator turned down here: (start, end, label, target) of its rejections.
+        self._rejected: set[tuple[int, int, str, str]] = set()
+        self.links: list[LinkSuggestion] = []  # open relation and attribute suggestions
+        self._offered_links: list[LinkSuggestion] = []
 
 
     # ---------------------------------------------------------------- documents
@@ -229,7 +241,8 @@ class AnnotationSession:
         self.other_relations = [r for r in record.relations if r.annotator != self.annotator]
         self.article_labels = record.article_labels_of(self.annotator)
         self.status = record.status_of(self.annotator)
-        self._rejected = {r.key for r in record.rejections_of(self.annotator)}
+        self._rejected = {r.full_key for r in record.rejections_of(self.annotator)}
+        self._refresh_links()
 
     def first_unfinished(self, after: str | None = None) -> str | None:
         """The next document (after ``after``, wrapping round) that still needs this annotator.
@@ -283,26 +296,92 @@ class AnnotationSession:
         return self.segments.sentence_at(caret)
 
     # ---------------------------------------------------------------- suggestions
-    def set_suggestions(self, suggestions: list[Suggestion]) -> None:
-        """Suggestions (or, in review, other annotators' spans) for the open document; those
-        this annotator already has or turned down are left out."""
+    def set_suggestions(self, suggestions: Sequence[Suggestion | LinkSuggestion]) -> None:
+        """Suggestions (or, in review, other annotators' spans, relations and attributes) for the
+        open document; those this annotator already has or turned down are left out."""
         assert self.doc is not None
         have = {s.key for s in self.spans}
-        self._offered = {p.key: p for p in suggestions}
+        spans = [p for p in suggestions if isinstance(p, Suggestion)]
+        self._offered = {p.key: p for p in spans}
         self.suggestions = sorted(
-            (p for p in suggestions if p.key not in have and p.key not in self._rejected),
+            (p for p in spans if p.key not in have and (*p.key, "") not in self._rejected),
             key=lambda p: (p.start, p.end, p.label),
         )
+        self._offered_links = [p for p in suggestions if not isinstance(p, Suggestion)]
+        self._refresh_links()
+
+    def _refresh_links(self) -> None:
+        """The relation and attribute suggestions still open: not done, not turned down."""
+        by_key = {s.key: s for s in self.spans}
+        have = set()
+        for relation in self.relations:
+            head, child = self.span(relation.head), self.span(relation.child)
+            if head is not None and child is not None:
+                have.add((head.key, child.key, relation.label))
+        self.links = []
+        for link in self._offered_links:
+            if isinstance(link, RelationSuggestion):
+                done = link.key in have
+                rejected = (*link.head, link.rejection_target) in self._rejected
+            else:
+                span = by_key.get(link.span)
+                done = span is not None and span.attributes.get(link.name) == link.value
+                rejected = (*link.span, link.rejection_target) in self._rejected
+            if not done and not rejected:
+                self.links.append(link)
+
+    def links_at(self, offset: int) -> list[LinkSuggestion]:
+        """Open relation and attribute suggestions touching ``offset``."""
+        return [link for link in self.links if link.covers(offset)]
 
     def suggestions_at(self, offset: int) -> list[Suggestion]:
         """Open suggestions covering ``offset``, shortest first."""
         hits = [p for p in self.suggestions if p.start <= offset < p.end]
         return sorted(hits, key=lambda p: (p.end - p.start, p.start))
 
-    def accept(self, suggestion: Suggestion) -> Change | None:
-        """Make a suggestion a span of this annotator; its ``source`` says where it came from."""
+    def accept(self, suggestion: Suggestion | LinkSuggestion) -> Change | None:
+        """Make a suggestion this annotator's: a span, a relation (and any of its ends not yet
+        theirs) or an attribute value; the spans made record where they came from."""
         assert self.doc is not None
-        return self.accept_many([suggestion])
+        if isinstance(suggestion, Suggestion):
+            return self.accept_many([suggestion])
+        if isinstance(suggestion, RelationSuggestion):
+            return self._accept_relation(suggestion)
+        return self._accept_attribute(suggestion)
+
+    def _own_or_new(self, key: SpanKey, source: str, made: list[Span]) -> Span:
+        """This annotator's span of ``key``, or a new one (added to ``made``, not yet saved)."""
+        assert self.doc is not None
+        span = next((s for s in (*self.spans, *made) if s.key == key), None)
+        if span is None:
+            span = self.project.new_span(self.doc.id, *key, self.annotator, text=self.doc.text,
+                                         source=f"{self.accepted_source}:{source}")
+            made.append(span)
+        return span
+
+    def _accept_relation(self, suggestion: RelationSuggestion) -> Change | None:
+        assert self.doc is not None
+        made: list[Span] = []
+        head = self._own_or_new(suggestion.head, suggestion.source, made)
+        child = self._own_or_new(suggestion.child, suggestion.source, made)
+        if any(r.head == head.id and r.child == child.id and r.label == suggestion.label
+               for r in self.relations):
+            return None
+        relation = Relation(id=uuid.uuid4().hex, head=head.id, child=child.id,
+                            label=suggestion.label, annotator=self.annotator, created=now_iso())
+        self.project.replace_spans(self.doc.id, (), made, add_relations=(relation,))
+        return self._record(SpanChange(self.doc.id, "accept" if made else "link", (), tuple(made),
+                                       (), (relation,)))
+
+    def _accept_attribute(self, suggestion: AttributeSuggestion) -> Change | None:
+        assert self.doc is not None
+        made: list[Span] = []
+        span = self._own_or_new(suggestion.span, suggestion.source, made)
+        if made:
+            span = self.project.changed_span(span, attributes={suggestion.name: suggestion.value})
+            self.project.replace_spans(self.doc.id, (), (span,))
+            return self._record(SpanChange(self.doc.id, "accept", (), (span,)))
+        return self.set_attribute(span.id, suggestion.name, suggestion.value)
 
     def accept_many(self, suggestions: Sequence[Suggestion]) -> Change | None:
         """Accept several suggestions in one write and one undo step; those already spans of this
@@ -323,12 +402,17 @@ class AnnotationSession:
         return self._record(SpanChange(self.doc.id, "accept" if len(spans) > 1 else "add", (),
                                        tuple(spans)))
 
-    def reject(self, suggestion: Suggestion, by: str | None = None) -> Change:
-        """Turn a suggestion down: recorded, so it is not proposed again here."""
+    def reject(self, suggestion: Suggestion | LinkSuggestion, by: str | None = None) -> Change:
+        """Turn a suggestion down: recorded, so it is not suggested again here."""
         assert self.doc is not None
-        rejection = self.project.reject(self.doc.id, suggestion.start, suggestion.end, suggestion.label,
-                                        self.annotator, suggestion.source,
-                                        by or self.reviewer or self.annotator)
+        if isinstance(suggestion, Suggestion):
+            key, target = suggestion.key, ""
+        elif isinstance(suggestion, RelationSuggestion):
+            key, target = suggestion.head, suggestion.rejection_target
+        else:
+            key, target = suggestion.span, suggestion.rejection_target
+        rejection = self.project.reject(self.doc.id, *key, self.annotator, suggestion.source,
+                                        by or self.reviewer or self.annotator, target)
         return self._record(RejectionChange(self.doc.id, rejection))
 
     # ------------------------------------------------------------------ changes
@@ -523,3 +607,4 @@ class AnnotationSession:
                 self._restore_suggestion(span.key, span.source.split(":", 1)[1])
         if self.status in ("new", "in progress"):
             self.status = status_for(None, bool(self.spans))
+        self._refresh_links()

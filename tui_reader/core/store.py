@@ -737,11 +737,13 @@ class Project:
         return previous
 
     def reject(self, doc_id: str, start: int, end: int, label: str, annotator: str,
-               source: str, by: str) -> Rejection:
-        """Record that ``annotator`` (a person, or the gold layer) turned down a proposed span
-        (a suggestion, or in review another annotator's span) so it is not proposed again."""
+               source: str, by: str, target: str = "") -> Rejection:
+        """Record that ``annotator`` (a person, or the gold layer) turned down a suggested span
+        (a rule's, or in review another annotator's), or with ``target`` a relation from it or an
+        attribute of it, so that it is not suggested again."""
         rejection = Rejection(id=uuid.uuid4().hex, start=start, end=end, label=label,
-                              annotator=annotator, source=source, by=by, created=now_iso())
+                              annotator=annotator, source=source, by=by, created=now_iso(),
+                              target=target)
         self._doc_db(doc_id).table("rejections").insert(rejection.to_record())
         return rejection
 
