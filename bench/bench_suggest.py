@@ -19,16 +19,19 @@ from pathlib import Path
 from tui_reader.core.config import DEFAULT_LABELS
 from tui_reader.core.segment import Segments
 from tui_reader.core.suggest.evaluate import (
+    AttributionGold,
     KeyCount,
     Motions,
     as_predictions,
     count_keys,
     gold_predictions,
+    load_attribution_gold,
     load_gold,
     merge_by_key,
     model_predictions,
     rule_predictions,
     score,
+    score_attribution,
 )
 from tui_reader.core.suggest.learned import merge, sentence_labels
 from tui_reader.core.suggest.rules import DEFAULT_RULES
@@ -144,6 +147,22 @@ def main() -> None:
           "suggestions on text being labelled, 'all' clears every wrong suggestion)")
     table(["suggestions", "reject policy", "spans", "keys", "keys/span", "vs none", "moves",
            "label keys", "v/s", "a (accept)", "r (reject)"], rows)
+
+    attribution_path = args.gold.with_name("sample_gold_attribution.jsonl")
+    if attribution_path.exists():
+        adocs = load_attribution_gold(attribution_path)
+
+        def rule_heads(doc: AttributionGold) -> list[tuple[int, int, str]]:
+            return [s.key for s in rules[doc.id] if s.label == "quote"]
+
+        rows = []
+        for heads_name, heads in (("the gold statements", lambda d: d.statements),
+                                  ("the rules' quote suggestions", rule_heads)):
+            for what, sc in score_attribution(adocs, heads).items():
+                rows.append([heads_name, what, sc.gold, sc.predicted, sc.correct,
+                             f"{sc.precision:.2f}", f"{sc.recall:.2f}", f"{sc.f1:.2f}"])
+        print(f"Attribution rule (sources and attributed_to relations) against {attribution_path.name}")
+        table(["statements", "scored", "gold", "suggested", "right", "P", "R", "F1"], rows)
 
     print(f"time: rules {rules_s:.2f} s, model cross-validation {model_s:.1f} s, "
           f"keystrokes {keys_s:.1f} s, total {time.perf_counter() - began:.1f} s")

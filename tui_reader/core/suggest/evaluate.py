@@ -438,3 +438,86 @@ def count_keys(text: str, gold: Sequence[SpanT], suggestions: Sequence[Suggestio
         if not suggested:
             label_by_hand(start, end, item[2])
     return tally
+
+
+# ------------------------------------------------------------------------------ attribution
+@dataclass(frozen=True)
+class AttributionGold:
+    """One gold document of tests/gold/sample_gold_attribution.jsonl: its statements (the
+    quote, claim and opinion spans), its source spans and the relations between them."""
+
+    id: str
+    text: str
+    statements: tuple[tuple[int, int, str], ...]
+    sources: frozenset[tuple[int, int, str]]
+    relations: frozenset[tuple[tuple[int, int, str], tuple[int, int, str]]]
+
+
+def load_attribution_gold(path: str | Path) -> list[AttributionGold]:
+    docs = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        text = record["text"]
+        keys = {}
+        for span in record["spans"]:
+            if text[span["start"]:span["end"]] != span["text"]:
+                raise InputError(f"{path}:{number}: span {span['start']}-{span['end']} does not "
+                                 "hold its text")
+            keys[span["id"]] = (span["start"], span["end"], span["label"])
+        docs.append(AttributionGold(
+            record["id"], text,
+            tuple(sorted(k for k in keys.values() if k[2] in ("quote", "claim", "opinion"))),
+            frozenset(k for k in keys.values() if k[2] == "source"),
+            frozenset((keys[r["head"]], keys[r["child"]]) for r in record.get("relations", [])),
+        ))
+    return docs
+
+
+@dataclass(frozen=True)
+class AttributionScore:
+    gold: int
+    predicted: int
+    correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.gold if self.gold else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def score_attribution(docs: Sequence[AttributionGold],
+                      heads: Callable[[AttributionGold], Iterable[tuple[int, int, str]]],
+                      ) -> dict[str, AttributionScore]:
+    """Relations and source spans the attribution rule suggests for the statements ``heads``
+    gives each document (the gold statements, or the rules' quote suggestions), against the gold:
+    ``relations`` (exact: head and source both exactly the gold's), ``relations-overlap`` (the
+    head exact, the source sharing a character with the gold's), ``sources`` (exact spans)."""
+    from .attribution import attribution_suggestions
+    from .suggestion import RelationSuggestion
+
+    counts = {name: [0, 0, 0] for name in ("relations", "relations-overlap", "sources")}
+    for doc in docs:
+        found = attribution_suggestions(doc.text, Segments(doc.text), list(heads(doc)),
+                                        "attributed_to")
+        relations = {(r.head, r.child) for r in found if isinstance(r, RelationSuggestion)}
+        sources = {s.key for s in found if isinstance(s, Suggestion)}
+        for name, gold, predicted, hit in (
+            ("relations", doc.relations, relations, lambda p, g: p == g),
+            ("relations-overlap", doc.relations, relations,
+             lambda p, g: p[0] == g[0] and p[1][0] < g[1][1] and g[1][0] < p[1][1]),
+            ("sources", doc.sources, sources, lambda p, g: p == g),
+        ):
+            counts[name][0] += len(gold)
+            counts[name][1] += len(predicted)
+            counts[name][2] += sum(1 for p in predicted if any(hit(p, g) for g in gold))
+    return {name: AttributionScore(*c) for name, c in counts.items()}
