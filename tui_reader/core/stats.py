@@ -1,4 +1,5 @@
-"""Project figures for `tui-reader stats` and the app's stats screen (one read per document)."""
+"""Project figures for `tui-reader stats` and the app's stats screen, from the summary index
+(a stat per document; no document file is read while the index is current)."""
 
 from __future__ import annotations
 
@@ -23,24 +24,24 @@ def project_stats(project: Project) -> dict[str, Any]:
     article_docs: dict[str, Counter[str]] = defaultdict(Counter)  # annotator -> group -> documents
     touched: set[str] = set()  # annotators with a span or a status somewhere
     documents = 0
-    for record in project.records():
+    for summary in project.summaries():  # the summary index: no document file is read
         documents += 1
-        for span in record.spans:
-            labels[span.label] += 1
-            spans_by[span.annotator][span.label] += 1
-        for name in record.annotators():
+        for name, own in summary.annotators.items():
+            for label, n in own.labels.items():
+                labels[label] += n
+                spans_by[name][label] += n
+            for label, n in own.relations.items():
+                relations[label] += n
+                relations_by[name][label] += n
+            for group, values in own.article_labels.items():
+                article.setdefault(group, Counter()).update(values)
+                article_docs[name][group] += 1
+            if own.seconds:
+                seconds[name] += own.seconds
+                timed_docs[name] += 1
+        for name in summary.touched_by():
             touched.add(name)
-            statuses[name][record.status_of(name)] += 1
-        for relation in record.relations:
-            relations[relation.label] += 1
-            relations_by[relation.annotator][relation.label] += 1
-        for chosen in record.article_labels:
-            counts = article.setdefault(chosen.group, Counter())
-            counts.update(chosen.values)
-            article_docs[chosen.annotator][chosen.group] += 1
-        for name, spent in record.seconds.items():
-            seconds[name] += spent
-            timed_docs[name] += 1
+            statuses[name][summary.status_of(name)] += 1
     annotators = sorted(touched | set(seconds))
     status_rows = {}
     for name in annotators:

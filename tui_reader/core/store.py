@@ -25,8 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tinydb import where
-
 from .config import ProjectConfig, default_config_text, load_config
 from .errors import CorruptFileError, InputError, NotFoundError, StoreError
 from .model import (
@@ -40,10 +38,10 @@ from .model import (
     Relation,
     Span,
     StatusMark,
-    status_for,
 )
 from .schema import Schema
 from .storage import FlockLock, SafeTinyDB, read_json_file, write_json_atomic
+from .summary import DocSummary, SummaryIndex
 from .text import StyleRange
 
 FORMAT_VERSION = 1
@@ -121,6 +119,11 @@ def relation_problem(relation: Relation, spans: dict[str, dict[str, Any]], schem
     return ""
 
 
+def _by(tables: dict[str, Any], table: str, key: str) -> dict[str, dict[str, Any]]:
+    """The rows of ``table`` by the value of their ``key`` (a later row wins)."""
+    return {row[key]: row for row in tables.get(table, {}).values()}
+
+
 def _numbered(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Rows as a TinyDB table (its document ids, 1..n)."""
     return {str(i): row for i, row in enumerate(rows, 1)}
@@ -136,6 +139,11 @@ def check_annotator(name: object) -> str:
 
 def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _stripe_of(doc_id: str) -> int:
+    """Which of the 256 lock stripes (and index files) a document belongs to."""
+    return int(_doc_hash(doc_id)[:6], 16) % _STRIPES
 
 
 def _doc_hash(doc_id: str) -> str:
@@ -201,6 +209,7 @@ class Project:
         self._catalog: list[DocumentInfo] = []
         self._by_id: dict[str, DocumentInfo] = {}
         self._catalog_stamp: tuple[int, int] | None = None
+        self._index = SummaryIndex(root / "index", self.doc_path, _stripe_of, self._stripe_lock)
         self.bulk = False  # set by imports: skip per-file fsync, sync once at the end
         self.reload_catalog()
 
@@ -315,16 +324,15 @@ class Project:
         return [self._by_id[r["id"]] for r in new_rows]
 
     def _write_text(self, doc: NewDocument) -> None:
-        table = self._doc_db(doc.id).table("document")
         record = {
             "id": doc.id, "text": doc.text, "sha256": doc.sha256,
             "styles": [s.to_json() for s in doc.styles],
         }
-        with table.storage.lock:
-            if table.get(doc_id=1) is None:
-                table.insert(record)
-            else:
-                table.update(record, doc_ids=[1])
+
+        def change(tables: dict[str, Any]) -> None:
+            tables["document"] = {"1": record}
+
+        self._change_file(doc.id, change, known=False)
 
     # ------------------------------------------------------------------ shards
     def doc_path(self, doc_id: str) -> Path:
@@ -332,7 +340,9 @@ class Project:
         return self.root / "docs" / h[:2] / f"{h}.json"
 
     def _lock_for(self, doc_id: str) -> FlockLock:
-        stripe = int(_doc_hash(doc_id)[:6], 16) % _STRIPES
+        return self._stripe_lock(_stripe_of(doc_id))
+
+    def _stripe_lock(self, stripe: int) -> FlockLock:
         lock = self._stripes.get(stripe)
         if lock is None:  # one lock object per stripe per process: flock is per open file
             lock = self._stripes[stripe] = FlockLock(self.root / "locks" / f"{stripe:03d}.lock")
@@ -690,15 +700,19 @@ class Project:
                     updated=now_iso(), note=span.note if note is None else note, source=span.source,
                     attributes=values)
 
-    def _change_file(self, doc_id: str, change: Callable[[dict[str, Any]], bool | None]) -> None:
+    def _change_file(self, doc_id: str, change: Callable[[dict[str, Any]], bool | None],
+                     known: bool = True) -> None:
         """One locked read-modify-write of a document's file: ``change`` edits its tables (and
-        returns False when it changed nothing: the file is then left as it is)."""
-        self.info(doc_id)
+        returns False when it changed nothing: the file is then left as it is). Every write of a
+        document goes through here, and updates the document's summary in the index with it."""
+        if known:
+            self.info(doc_id)
         storage = self._doc_db(doc_id).storage
         with storage.lock:
             tables = _checked_tables(storage.read(), self.doc_path(doc_id), _SHARD_KEYS)
             if change(tables) is not False:
                 storage.write(tables)
+                self._index.put(doc_id, tables)
 
     def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
                     length: int) -> None:
@@ -727,13 +741,17 @@ class Project:
         if status not in STATUSES:
             raise InputError(f"unknown status {status!r} (one of: {', '.join(STATUSES)})")
         check_annotator(annotator)
-        self.info(doc_id)
-        table = self._doc_db(doc_id).table("status")
-        with table.storage.lock:
-            row = table.get(where("annotator") == annotator)
-            previous = row["status"] if row else "new"
-            table.upsert({"annotator": annotator, "status": status, "updated": now_iso()},
-                         where("annotator") == annotator)
+        previous = "new"
+
+        def change(tables: dict[str, Any]) -> None:
+            nonlocal previous
+            rows = _by(tables, "status", "annotator")
+            if annotator in rows:
+                previous = rows[annotator]["status"]
+            rows[annotator] = {"annotator": annotator, "status": status, "updated": now_iso()}
+            tables["status"] = _numbered(list(rows.values()))
+
+        self._change_file(doc_id, change)
         return previous
 
     def reject(self, doc_id: str, start: int, end: int, label: str, annotator: str,
@@ -744,26 +762,41 @@ class Project:
         rejection = Rejection(id=uuid.uuid4().hex, start=start, end=end, label=label,
                               annotator=annotator, source=source, by=by, created=now_iso(),
                               target=target)
-        self._doc_db(doc_id).table("rejections").insert(rejection.to_record())
+        self.restore_rejection(doc_id, rejection)
         return rejection
 
     def restore_rejection(self, doc_id: str, rejection: Rejection) -> None:
-        """Put back a rejection exactly as it was (redo)."""
-        self._doc_db(doc_id).table("rejections").insert(rejection.to_record())
+        """Put back a rejection exactly as it was (redo); there once, however often it is done."""
+
+        def change(tables: dict[str, Any]) -> None:
+            rows = _by(tables, "rejections", "id")
+            rows[rejection.id] = rejection.to_record()
+            tables["rejections"] = _numbered(list(rows.values()))
+
+        self._change_file(doc_id, change)
 
     def unreject(self, doc_id: str, rejection_id: str) -> None:
-        self._doc_db(doc_id).table("rejections").remove(where("id") == rejection_id)
+        def change(tables: dict[str, Any]) -> bool:
+            rows = _by(tables, "rejections", "id")
+            if rows.pop(rejection_id, None) is None:
+                return False
+            tables["rejections"] = _numbered(list(rows.values()))
+            return True
+
+        self._change_file(doc_id, change)
 
     def add_time(self, doc_id: str, annotator: str, seconds: float) -> None:
         """Add active reading time (the app leaves out idle gaps) to one annotator's total."""
         if seconds <= 0:
             return
-        table = self._doc_db(doc_id).table("time")
-        with table.storage.lock:
-            row = table.get(where("annotator") == annotator)
-            total = (row["seconds"] if row else 0.0) + seconds
-            table.upsert({"annotator": annotator, "seconds": round(total, 1)},
-                         where("annotator") == annotator)
+
+        def change(tables: dict[str, Any]) -> None:
+            rows = _by(tables, "time", "annotator")
+            total = rows.get(annotator, {}).get("seconds", 0.0) + seconds
+            rows[annotator] = {"annotator": annotator, "seconds": round(total, 1)}
+            tables["time"] = _numbered(list(rows.values()))
+
+        self._change_file(doc_id, change)
 
     # --------------------------------------------------------------- overview
     def progress_changes(self, annotator: str, seen: dict[str, int]) -> dict[str, DocProgress]:
@@ -781,16 +814,20 @@ class Project:
         return changed
 
     def progress(self, doc_id: str, annotator: str) -> DocProgress:
-        """One annotator's status and span counts of one document, without building its record
-        (the article list reads this for every document)."""
-        shard = self._read_shard(doc_id)
-        spans = shard.get("spans", {})
-        statuses = shard.get("status", {}).values()
-        mine = next((r["status"] for r in statuses if r["annotator"] == annotator), None)
-        own = sum(1 for r in spans.values() if r["annotator"] == annotator)
-        done_by = tuple(sorted(r["annotator"] for r in statuses if r["status"] == "done"))
-        return DocProgress(status=status_for(mine, own > 0), spans=own, all_spans=len(spans),
-                           done_by=done_by)
+        """One annotator's status and span counts of one document, from the summary index (one
+        stat of its file to check the summary is current; a read only when it is not)."""
+        return self.summary(doc_id).progress(annotator)
+
+    def summary(self, doc_id: str) -> DocSummary:
+        """What the article list and the figures need of one document (see :class:`DocSummary`),
+        without reading its file when the index's summary is current."""
+        return self._index.get(doc_id, lambda: self._read_shard(doc_id))
+
+    def summaries(self) -> Iterator[DocSummary]:
+        """Every document's summary in corpus order: a stat per document and one read of each
+        index file; a document's file is read only where its summary is missing or stale."""
+        for info in self._catalog:
+            yield self.summary(info.id)
 
     def sync(self) -> None:
         """Flush everything written in bulk mode to disk."""

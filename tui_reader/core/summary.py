@@ -1,0 +1,152 @@
+"""The summary index: what the article list and the figures need of each document, kept beside
+the document files so that opening a project or counting its labels reads no document file.
+
+``index/<stripe>.json`` holds, for each document of one lock stripe, its summary (each
+annotator's stored status, spans and relations by label, article labels, active time) and the
+identity of the document file it was made from (inode, mtime, size). The store rewrites a
+document's summary in the same locked write as the document (``Project._change_file``); a reader
+stats the document file and trusts the summary only when the file is the one it was made from,
+else it reads the document and mends the summary. So the index is derived data: it may be
+missing, stale or damaged (a crash between the two writes) and nothing is wrong, only slower. It
+is written without fsync for that reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CorruptFileError
+from .model import DocProgress, status_for
+from .storage import FlockLock, read_json_file, write_json_atomic
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AnnotatorSummary:
+    status: str | None = None  # as stored (see model.status_for for what it shows)
+    labels: dict[str, int] = field(default_factory=dict)  # spans by label
+    relations: dict[str, int] = field(default_factory=dict)  # relations by label
+    article_labels: dict[str, list[str]] = field(default_factory=dict)  # group -> values
+    seconds: float = 0.0
+
+    @property
+    def spans(self) -> int:
+        return sum(self.labels.values())
+
+
+@dataclass(frozen=True)
+class DocSummary:
+    id: str
+    spans: int  # everyone's
+    annotators: dict[str, AnnotatorSummary]
+
+    def status_of(self, annotator: str) -> str:
+        summary = self.annotators.get(annotator)
+        return status_for(summary.status if summary else None, bool(summary and summary.spans))
+
+    def done_by(self) -> tuple[str, ...]:
+        return tuple(sorted(n for n, a in self.annotators.items() if a.status == "done"))
+
+    def touched_by(self) -> list[str]:
+        """Who labelled something here (spans or the article) or set a status."""
+        return sorted(n for n, a in self.annotators.items()
+                      if a.labels or a.status is not None or a.article_labels)
+
+    def progress(self, annotator: str) -> DocProgress:
+        own = self.annotators.get(annotator)
+        return DocProgress(status=self.status_of(annotator),  # type: ignore[arg-type]
+                           spans=own.spans if own else 0, all_spans=self.spans,
+                           done_by=self.done_by())
+
+
+def summarize(tables: dict[str, Any]) -> Row:
+    """The summary row of a document's tables (as stored: see store.py)."""
+    people: dict[str, Row] = {}
+
+    def person(name: str) -> Row:
+        return people.setdefault(name, {})
+
+    spans = tables.get("spans", {}).values()
+    for row in spans:
+        labels = person(row["annotator"]).setdefault("labels", {})
+        labels[row["label"]] = labels.get(row["label"], 0) + 1
+    for row in tables.get("relations", {}).values():
+        relations = person(row["annotator"]).setdefault("relations", {})
+        relations[row["label"]] = relations.get(row["label"], 0) + 1
+    for row in tables.get("status", {}).values():
+        person(row["annotator"])["status"] = row["status"]
+    for row in tables.get("labels", {}).values():
+        person(row["annotator"]).setdefault("article_labels", {})[row["group"]] = list(row["values"])
+    for row in tables.get("time", {}).values():
+        person(row["annotator"])["seconds"] = row["seconds"]
+    return {"spans": len(spans), "annotators": people}
+
+
+def _summary(doc_id: str, row: Row) -> DocSummary:
+    return DocSummary(doc_id, row["spans"], {
+        name: AnnotatorSummary(a.get("status"), a.get("labels", {}), a.get("relations", {}),
+                               a.get("article_labels", {}), a.get("seconds", 0.0))
+        for name, a in row["annotators"].items()
+    })
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_ino, st.st_mtime_ns, st.st_size]
+
+
+class SummaryIndex:
+    def __init__(self, folder: Path, path_of: Callable[[str], Path], stripe_of: Callable[[str], int],
+                 lock_of: Callable[[int], FlockLock]) -> None:
+        self.folder = folder
+        self._path_of = path_of
+        self._stripe_of = stripe_of
+        self._lock_of = lock_of
+        self._cache: dict[int, tuple[list[int] | None, dict[str, Row]]] = {}
+
+    def _file(self, stripe: int) -> Path:
+        return self.folder / f"{stripe:03d}.json"
+
+    def _rows(self, stripe: int) -> dict[str, Row]:
+        """The rows of one index file, from memory while the file is unchanged."""
+        path = self._file(stripe)
+        identity = _identity(path)
+        cached = self._cache.get(stripe)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        try:
+            data = read_json_file(path) if identity is not None else None
+        except CorruptFileError:
+            data = None  # derived data: the next write of its stripe replaces it
+        rows = data.get("documents", {}) if isinstance(data, dict) else {}
+        self._cache[stripe] = (identity, rows)
+        return rows
+
+    def put(self, doc_id: str, tables: dict[str, Any]) -> None:
+        """Record the summary of a document just written (the caller holds its stripe's lock)."""
+        stripe = self._stripe_of(doc_id)
+        rows = dict(self._rows(stripe))
+        rows[doc_id] = {**summarize(tables), "file": _identity(self._path_of(doc_id))}
+        self.folder.mkdir(exist_ok=True)
+        write_json_atomic(self._file(stripe), {"documents": rows}, fsync=False)
+        self._cache.pop(stripe, None)
+
+    def get(self, doc_id: str, read_tables: Callable[[], dict[str, Any]]) -> DocSummary:
+        stripe = self._stripe_of(doc_id)
+        row = self._rows(stripe).get(doc_id)
+        if row is not None and row.get("file") == _identity(self._path_of(doc_id)):
+            return _summary(doc_id, row)
+        # Missing or stale (a project made before the index, or a crash between the two
+        # writes): read the document, and mend the index under the stripe's lock.
+        with self._lock_of(stripe):
+            tables = read_tables()
+            self.put(doc_id, tables)
+        return _summary(doc_id, summarize(tables))
