@@ -51,6 +51,7 @@ class _Item:
     where: str  # "file" or "file:line", for messages
     spans: list[dict[str, Any]] = field(default_factory=list)
     done_by: list[str] = field(default_factory=list)
+    skipped_by: list[str] = field(default_factory=list)
     repeat: bool = False  # the same document again, from an earlier batch: only spans are new
 
 
@@ -100,18 +101,20 @@ def import_paths(
     annotator: str,
     on_progress: Callable[[int], None] | None = None,
     fmt: str | None = None,
+    ls_users: dict[str, Any] | None = None,
 ) -> ImportReport:
     """Import files and folders into ``project``; spans without an annotator get ``annotator``.
 
     JSON files are native, Prodigy, doccano or Label Studio records, recognised from their
-    content unless ``fmt`` names the format."""
+    content unless ``fmt`` names the format. ``ls_users`` (``formats.label_studio.load_ls_users``)
+    names Label Studio's users as annotators."""
     report = ImportReport()
     files = collect_files(paths, report.problems)
     report.skipped = len(report.problems)
 
     def items() -> Iterator[_Item]:
         for path, rel in files:
-            yield from _read_file(path, rel, annotator, report, on_progress, fmt)
+            yield from _read_file(path, rel, annotator, report, on_progress, fmt, ls_users)
 
     return _import_items(project, items(), report)
 
@@ -156,6 +159,8 @@ def _import_items(project: Project, items: Iterator[_Item], report: ImportReport
                     batch[doc_id].spans.extend(item.spans)
                     batch[doc_id].done_by.extend(d for d in item.done_by
                                                  if d not in batch[doc_id].done_by)
+                    batch[doc_id].skipped_by.extend(d for d in item.skipped_by
+                                                    if d not in batch[doc_id].skipped_by)
                     continue
                 item.repeat = True  # the document is stored already: only its spans are new
             else:
@@ -174,6 +179,7 @@ def _import_items(project: Project, items: Iterator[_Item], report: ImportReport
 def _read_file(
     path: Path, rel: str, annotator: str, report: ImportReport,
     on_progress: Callable[[int], None] | None, fmt: str | None = None,
+    ls_users: dict[str, Any] | None = None,
 ) -> Iterator[_Item]:
     try:
         data = path.read_bytes()
@@ -191,7 +197,8 @@ def _read_file(
             )
             yield _Item(doc=doc, where=str(path))
         else:
-            yield from _read_records(path, decode(data), annotator, report, on_progress, fmt)
+            yield from _read_records(path, decode(data), annotator, report, on_progress, fmt,
+                                     ls_users)
             return
     except DecodeError as err:
         report.skipped += 1
@@ -203,12 +210,14 @@ def _read_file(
 def _read_records(
     path: Path, content: str, annotator: str, report: ImportReport,
     on_progress: Callable[[int], None] | None, fmt: str | None,
+    ls_users: dict[str, Any] | None = None,
 ) -> Iterator[_Item]:
     from .formats.readers import records_of  # formats import this module
 
     problems_before = len(report.problems)
     try:
-        for where, record in records_of(path, content, fmt, report.problems, on_progress):
+        for where, record in records_of(path, content, fmt, report.problems, on_progress,
+                                        ls_users=ls_users):
             item = parse_record(record, where, annotator, report.problems, source=str(path))
             if item is None:
                 report.skipped += 1
@@ -286,6 +295,9 @@ def parse_record(
     done_by = record.get("done_by", [])
     if isinstance(done_by, list):
         item.done_by = [str(a) for a in done_by if isinstance(a, str) and a]
+    skipped_by = record.get("skipped_by", [])
+    if isinstance(skipped_by, list):
+        item.skipped_by = [a for a in skipped_by if isinstance(a, str) and a and a not in item.done_by]
     return item
 
 
@@ -337,3 +349,6 @@ def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> 
         for name in item.done_by:
             if project.status(item.doc.id, name) != "done":
                 project.set_status(item.doc.id, name, "done")
+        for name in item.skipped_by:  # never over a "done" (imported now or before)
+            if name not in item.done_by and project.status(item.doc.id, name) not in ("done", "skipped"):
+                project.set_status(item.doc.id, name, "skipped")

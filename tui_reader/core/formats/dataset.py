@@ -60,6 +60,7 @@ class ExportDoc:
     annotators: tuple[str, ...]
     stamps: dict[str, str] = field(default_factory=dict)
     policy: str | None = None
+    skipped_by: list[str] = field(default_factory=list)  # who marked it skipped
 
     def layers(self) -> dict[str, list[dict[str, Any]]]:
         """Spans per annotator, one entry per layer present (possibly empty), in name order."""
@@ -197,6 +198,7 @@ def export_docs(
             and (not flt.labels or r["label"] in flt.labels)
         ]
         done_by = sorted(r["annotator"] for r in status_rows if r["status"] == "done")
+        skipped_by = sorted(r["annotator"] for r in status_rows if r["status"] == "skipped")
         if not (flt.all_documents or rows or done_by):
             continue
         text_row = next(iter(shard.get("document", {}).values()), None)
@@ -216,7 +218,7 @@ def export_docs(
             meta={**info.meta, "title": info.title, "source": info.source},
             spans=[span_record(r) for r in rows], done_by=done_by,
             annotators=tuple(sorted({r["annotator"] for r in rows} | set(done_by))),
-            stamps=stamps,
+            stamps=stamps, skipped_by=skipped_by,
         )
         out = apply_gold(doc, gold, keep_all=flt.all_documents)
         if out is None:

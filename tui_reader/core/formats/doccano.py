@@ -2,11 +2,17 @@
 
     {"id": "...", "text": "...", "label": [[start, end, "label"], ...], "title": "...", ...}
 
-Offsets are code points, end exclusive; the document's metadata (title, source, ...) is spread
-into the record, where doccano keeps unknown keys as metadata (a key named ``text``, ``label`` or
-``id`` is left out). Overlapping and nested spans are written as they are: doccano shows them in
-a project created with "Allow overlapping spans". One set of spans per document; span notes have
-no place here (counted as a notice, "span notes not kept").
+Offsets are code points, end exclusive (doccano 1.8.4 counts them so too); the document's
+metadata (title, source, ...) is spread into the record, where doccano keeps unknown keys as
+metadata and writes them back on export (``id`` included; a key named ``text`` or ``label`` is
+left out). One set of spans per document; span notes have no place here (counted as a notice,
+"span notes not kept").
+
+Overlapping and nested spans are written as they are, but doccano keeps them only in a project
+created with "Allow overlapping spans": in any other (its default) its upload drops, without a
+word, every span that starts before the end of the last span it kept (spans taken by start).
+:func:`dropped_without_overlap` counts those spans exactly as doccano 1.8.4 does, and the export
+reports them in one notice naming the setting.
 """
 
 from __future__ import annotations
@@ -19,6 +25,22 @@ from .base import Writer
 from .dataset import ExportDoc
 
 RESERVED = ("id", "text", "label")
+OVERLAP_NOTICE = ('spans that doccano keeps only in a project with "Allow overlapping spans" '
+                  "(it drops them silently otherwise)")
+
+
+def dropped_without_overlap(spans: list[dict[str, Any]]) -> int:
+    """How many of one document's spans doccano's upload drops in a project that does not allow
+    overlapping spans: its rule (``Spans.clean``): spans in file order sorted by start (a stable
+    sort), each kept when it starts at or after the end of the last one kept."""
+    last_end = -1
+    dropped = 0
+    for span in sorted(spans, key=lambda s: s["start"]):
+        if span["start"] >= last_end:
+            last_end = span["end"]
+        else:
+            dropped += 1
+    return dropped
 
 
 class DoccanoWriter(Writer):
@@ -37,6 +59,7 @@ class DoccanoWriter(Writer):
             if key not in RESERVED:
                 record[key] = value
         self.notice("span notes not kept", sum(1 for s in spans if s.get("note")))
+        self.notice(OVERLAP_NOTICE, dropped_without_overlap(spans))
         self.out.write(orjson.dumps(record))
         self.out.write(b"\n")
         self.count_spans(spans)
