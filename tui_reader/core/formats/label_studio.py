@@ -105,10 +105,13 @@ def ls_user(value: Any) -> LSUser:
 def load_ls_users(path: str | os.PathLike[str]) -> dict[str, LSUser]:
     """Read a ``--ls-users`` file: which Label Studio user each annotator is.
 
-    Either a JSON object (``{"alice": "alice@example.org", "bob": 3, "cy": {"id": 4, "email":
-    "cy@example.org"}}``) or lines of ``annotator user`` (``alice alice@example.org``; blank lines
-    and ``#`` comments allowed). Raises InputError naming the file (and line) for anything else,
-    and when two annotators name the same Label Studio user (it would merge their work)."""
+    Either lines of ``annotator email id``, either of the two may be left out (``alice
+    alice@example.org 2``; blank lines and ``#`` comments allowed), or a JSON object (``{"alice":
+    {"email": "alice@example.org", "id": 2}, "bob": 3, "cy": "cy@example.org"}``). The export
+    writes the email where there is one (the same user on any Label Studio that has it); reading
+    Label Studio's exports back needs the id, as they name users by id alone. Raises InputError
+    naming the file (and line) for anything else, and when two annotators name the same Label
+    Studio user (it would merge their work)."""
     path = Path(path)
     try:
         content = path.read_text(encoding="utf-8-sig")
@@ -133,13 +136,18 @@ def load_ls_users(path: str | os.PathLike[str]) -> dict[str, LSUser]:
             if not line:
                 continue
             parts = line.replace("=", " ").replace(",", " ").replace("\t", " ").split()
-            if len(parts) != 2:
-                raise InputError(f"{path}:{number}: write one annotator and one Label Studio user "
-                                 "(email or id) a line, e.g. 'alice alice@example.org'")
+            if len(parts) not in (2, 3):
+                raise InputError(f"{path}:{number}: write an annotator and their Label Studio email "
+                                 "and/or id a line, e.g. 'alice alice@example.org 2'")
             try:
-                users[parts[0]] = ls_user(parts[1])
+                found = [ls_user(part) for part in parts[1:]]
+                user = LSUser(id=next((u.id for u in found if u.id is not None), None),
+                              email=next((u.email for u in found if u.email), None))
+                if len(found) == 2 and (user.id is None or user.email is None):
+                    raise InputError("give one email and one id")
             except InputError as err:
                 raise InputError(f"{path}:{number}: {err}") from None
+            users[parts[0]] = user
     if not users:
         raise InputError(f"{path}: no annotator in the Label Studio users file")
     seen: dict[Any, str] = {}
