@@ -49,6 +49,7 @@ class ProjectConfig:
     overlap: int = 1  # annotators wanted per document
     suggest: bool = True  # show rule and model suggestions
     model_threshold: int = 50  # labelled sentences before the learned model starts
+    ml_backend: str | None = None  # URL of a Label Studio ML backend to suggest with
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -84,10 +85,10 @@ def load_config(path: Path) -> ProjectConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise StoreError(f"{path}: not valid TOML ({err})") from None
-    unknown = sorted(set(data) - {"labels", "overlap", "suggest", "model_threshold"})
+    unknown = sorted(set(data) - {"labels", "overlap", "suggest", "model_threshold", "ml_backend"})
     if unknown:
         raise StoreError(f"{path}: unknown setting {unknown[0]!r} (known: labels, overlap, suggest, "
-                         "model_threshold)")
+                         "model_threshold, ml_backend)")
     raw_labels = data.get("labels")
     if raw_labels is None:
         labels = DEFAULT_LABELS
@@ -105,8 +106,13 @@ def load_config(path: Path) -> ProjectConfig:
     threshold = data.get("model_threshold", 50)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
         raise StoreError(f"{path}: 'model_threshold' must be a whole number of at least 1")
+    ml_backend = data.get("ml_backend")
+    if ml_backend is not None:
+        if not isinstance(ml_backend, str) or (ml_backend and not re.match(r"^https?://[^/\s]+", ml_backend)):
+            raise StoreError(f"{path}: 'ml_backend' must be an http:// or https:// URL, e.g. "
+                             f'"http://127.0.0.1:9090" (got {ml_backend!r})')
     return ProjectConfig(labels=labels, overlap=overlap, suggest=suggest,
-                         model_threshold=threshold, path=path)
+                         model_threshold=threshold, ml_backend=ml_backend or None, path=path)
 
 
 def _parse_label(path: Path, index: int, item: object) -> Label:

@@ -212,7 +212,7 @@ def _ls_value_spans(value: dict[str, Any], text: Any, name: str | None,
                     note: str = "") -> list[dict[str, Any]]:
     start, end = value.get("start"), value.get("end")
     if isinstance(text, str) and isinstance(start, int) and isinstance(end, int):
-        start, end = _code_points(text, start, end, value.get("text"))
+        start, end = code_points(text, start, end, value.get("text"))
     spans = []
     for label in value.get("labels") or []:
         span: dict[str, Any] = {"start": start, "end": end, "label": label}
@@ -325,7 +325,7 @@ def _ls_note(result: dict[str, Any]) -> str:
     return ""
 
 
-def _code_points(text: str, start: int, end: int, shown: Any) -> tuple[int, int]:
+def code_points(text: str, start: int, end: int, shown: Any) -> tuple[int, int]:
     """Offsets as code points: kept when ``text[start:end]`` is the region's text, converted
     when they only fit as UTF-16 code units."""
     if not isinstance(shown, str) or text[start:end] == shown:
