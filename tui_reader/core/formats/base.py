@@ -105,6 +105,11 @@ class Writer:
              atomic: bool = True) -> Writer:
         return cls(Path(target), options or WriterOptions(), atomic=atomic)
 
+    @classmethod
+    def split_file(cls, split: str) -> str:
+        """Where a split goes inside a folder export (a path relative to the folder)."""
+        return f"{split}{cls.suffix}"
+
     # -- what subclasses implement
     def _begin(self) -> None:
         pass

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ... import __version__
 from ..store import Project
-from .hf import features_yaml
+from .hf import features_yaml, hub_card
 
 if TYPE_CHECKING:
     from .export import ExportReport
@@ -44,6 +44,8 @@ def _yaml_header(report: ExportReport, labels: tuple[str, ...]) -> str:
 
 def dataset_card(project: Project, report: ExportReport, agreement: str | None = None) -> str:
     """The README.md text of a folder export described by ``report``."""
+    if report.fmt == "hf":
+        return hub_card(project, report, agreement)  # the Hub's layout (formats/hf.py)
     labels = project.config.label_names
     splits = report.splits
     split_names = [n or "all" for n in splits]

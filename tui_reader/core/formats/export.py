@@ -152,6 +152,7 @@ def export_dataset(
         "labels": list(flt.labels), "status": flt.status, "all_documents": flt.all_documents,
         "split": split, "seed": seed if split else None, "strict": strict, "lang": lang,
         "tokenizer": tokenizer_name(lang) if fmt in ("prodigy", "spacy", "hf", "conll") else None,
+        "license": options.extra.get("license"),
     }
     if folder:
         if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not overwrite)):
@@ -174,7 +175,7 @@ def export_dataset(
             elif writer_cls.folder:
                 writer = writer_cls.open(staging / name if name else staging, options, atomic=False)
             else:
-                writer = writer_cls.open(staging / f"{name or 'train'}{writer_cls.suffix}", options,
+                writer = writer_cls.open(staging / writer_cls.split_file(name or "train"), options,
                                          atomic=False)
             writers[name] = writer
         return writer
