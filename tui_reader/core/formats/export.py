@@ -37,6 +37,7 @@ from .brat import BratWriter
 from .conll import ConllWriter
 from .dataset import ExportDoc, GoldPolicy, assign_split, export_docs, parse_gold, parse_split
 from .doccano import DoccanoWriter
+from .gliner import GlinerWriter
 from .hf import HFWriter, labels_json
 from .jsonl import ExportFilter
 from .label_studio import LabelStudioWriter
@@ -74,6 +75,7 @@ WRITERS: dict[str, type[Writer]] = {
     "label-studio": LabelStudioWriter,
     "brat": BratWriter,
     "conll": ConllWriter,
+    "gliner": GlinerWriter,
 }
 assert tuple(WRITERS) == FORMAT_NAMES, "formats/__init__.py lists every writer"
 
@@ -151,7 +153,7 @@ def export_dataset(
         "format": fmt, "gold": policy.name if policy else None, "annotator": flt.annotator,
         "labels": list(flt.labels), "status": flt.status, "all_documents": flt.all_documents,
         "split": split, "seed": seed if split else None, "strict": strict, "lang": lang,
-        "tokenizer": tokenizer_name(lang) if fmt in ("prodigy", "spacy", "hf", "conll") else None,
+        "tokenizer": tokenizer_name(lang) if fmt in ("prodigy", "spacy", "hf", "conll", "gliner") else None,
         "license": options.extra.get("license"),
     }
     if folder:
