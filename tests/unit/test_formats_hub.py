@@ -68,7 +68,7 @@ def test_the_card_has_the_hubs_header_and_its_sections(tmp_path):
     annotations = body[body.index("## Annotations"):body.index("## Limitations")]
     for expected in ("**Tool.** Labelled by hand in tui-reader", "**Guidelines.**",
                      "A statement of fact that could be checked", "**Annotators.**", "ana 12",
-                     "**Agreement.** Span F1 (exact), ana / bo: 0.91."):
+                     "**Agreement.**\n\nSpan F1 (exact), ana / bo: 0.91.", "Gold policy: none"):
         assert expected in annotations, expected
     assert "Unicode code points" in body and "`bio_claim`" in body
 

@@ -341,8 +341,9 @@ def hub_card(project: Project, report: ExportReport, agreement: str | None = Non
         + ", ".join(f"{_cell(n)} {c}" for n, c in sorted(report.total.annotators.items())) + "."
         if report.total.annotators else "No annotator layer in this export."))
     gold = report.options.get("gold")
-    out.append(f"Gold policy: {gold or 'none (one annotator per document)'}.\n")
-    out.append("**Agreement.** " + (agreement or "Inter-annotator agreement: not computed.") + "\n")
+    out[-1] += f" Gold policy: {gold or 'none (one annotator per document)'}.\n"
+    out.append("**Agreement.**\n")
+    out.append((agreement or "Inter-annotator agreement: not computed.") + "\n")
 
     out.append("## Limitations\n")
     lost = report.total.lines() + [f"{what}: {n}" for what, n in sorted(report.skipped.items())]
