@@ -18,6 +18,7 @@ from tui_reader.core.suggest.ml_backend import (
     MLBackendError,
     backend_url,
     check_url,
+    with_ml,
 )
 
 LABELS = ("claim", "quote", "opinion", "boilerplate")
@@ -189,3 +190,12 @@ def test_ml_backend_in_config_toml(tmp_path: Path):
     path.write_text('ml_backend = "ftp://x"\n')
     with pytest.raises(StoreError, match="'ml_backend' must be an http:// or https:// URL"):
         load_config(path)
+
+
+def test_backend_suggestions_join_the_rules_without_doubling_one():
+    from tui_reader.core.suggest.proposal import Suggestion
+
+    rule = Suggestion(0, 5, "quote", "rule:quotes", 1.0)
+    same = Suggestion(0, 5, "quote", "ml:v1", 0.9)
+    other = Suggestion(6, 9, "claim", "ml:v1", 0.7)
+    assert with_ml([rule], [same, other]) == [rule, other]

@@ -205,6 +205,13 @@ class MLBackend:
         return out
 
 
+def with_ml(proposals: list[Suggestion], found: list[Suggestion]) -> list[Suggestion]:
+    """The open article's proposals plus the backend's, a rule's proposal kept where both name
+    the same start, end and label."""
+    keys = {p.key for p in proposals}
+    return [*proposals, *(s for s in found if s.key not in keys)]
+
+
 def _score(value: Any, default: float) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
