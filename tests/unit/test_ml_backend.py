@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.peers import PeerUnavailable, start_ml_backend
+from tests.peers import PeerUnavailable, hung_http_server, start_ml_backend
+from tui_reader.core.errors import InputError
 from tui_reader.core.suggest.ml_backend import (
     BackgroundSuggester,
     MLBackend,
@@ -116,29 +117,8 @@ def test_the_background_suggester_answers_through_its_callback(ml_server):
 
 @pytest.fixture
 def hung_backend():
-    """A server that accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
+    with hung_http_server() as url:
+        yield url
 
 
 def test_a_hung_backend_times_out_with_one_line(hung_backend):
@@ -173,7 +153,7 @@ def test_refused_and_unusable_backends_are_one_line_errors(tmp_path):
         port = s.getsockname()[1]  # closed now: nothing listens
     with pytest.raises(MLBackendError, match=r"^ML backend http://127.0.0.1:\d+: cannot connect"):
         MLBackend(f"http://127.0.0.1:{port}", LABELS, timeout=2).predict(TEXT)
-    with pytest.raises(MLBackendError, match="give an http:// or https:// URL"):
+    with pytest.raises(InputError, match="give an http:// or https:// URL"):
         check_url("127.0.0.1:9090")
     assert backend_url(None, "http://h:9090/") == "http://h:9090"
     assert backend_url("http://cli:1", "http://config:2") == "http://cli:1"

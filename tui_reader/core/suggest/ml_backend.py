@@ -37,7 +37,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import TuiReaderError
+from ..errors import InputError, TuiReaderError
 from .proposal import Suggestion
 
 DEFAULT_TIMEOUT = 10.0  # seconds per request
@@ -49,11 +49,11 @@ class MLBackendError(TuiReaderError):
 
 
 def check_url(url: str) -> str:
-    """``url`` without a trailing slash; MLBackendError unless it is an http(s) URL with a host."""
+    """``url`` without a trailing slash; InputError unless it is an http(s) URL with a host."""
     parsed = urllib.parse.urlsplit(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise MLBackendError(f"ML backend {url!r}: give an http:// or https:// URL, e.g. "
-                             "http://127.0.0.1:9090")
+        raise InputError(f"ML backend {url!r}: give an http:// or https:// URL, e.g. "
+                         "http://127.0.0.1:9090")
     return url.strip().rstrip("/")
 
 
