@@ -92,6 +92,20 @@ def export_in_fresh_process(db: Path, target: Path) -> tuple[float, float]:
     return float(secs), float(rss)
 
 
+def stats_in_fresh_process(db: Path) -> tuple[float, float]:
+    """`tui-reader stats` figures (every document's statuses, labels, time) in a new interpreter."""
+    code = (
+        "import time; t=time.perf_counter();"
+        "from tui_reader.core.store import Project; from tui_reader.core.stats import project_stats;"
+        f"s=project_stats(Project.open({str(db)!r}));"
+        "print(time.perf_counter()-t, [int(l.split()[1])/1024 for l in open('/proc/self/status')"
+        " if l.startswith('VmHWM')][0])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    secs, rss = out.stdout.split()
+    return float(secs), float(rss)
+
+
 def stock_tinydb_baseline(folder: Path, records: list[dict], writes: int) -> list[float]:
     """Stock TinyDB JSONStorage, all spans in one table: what the research measured at ~600 ms."""
     path = folder / "stock.json"
@@ -135,6 +149,11 @@ def main() -> None:
         open_times, open_rss = zip(*(open_in_fresh_process(folder / "db") for _ in range(3)))
         print(f"open to article list ({args.docs:,} docs + statuses, fresh process): median "
               f"{statistics.median(open_times):.2f} s (target < 1 s), peak RSS {max(open_rss):.0f} MB")
+
+        stats_times, stats_rss = zip(*(stats_in_fresh_process(folder / "db") for _ in range(3)))
+        print(f"stats of every document ({args.docs:,} docs, fresh process): median "
+              f"{statistics.median(stats_times):.2f} s (target < 2 s at 100k documents), "
+              f"peak RSS {max(stats_rss):.0f} MB")
 
         rng = random.Random(2)
         docs = [d.id for d in project.documents()]

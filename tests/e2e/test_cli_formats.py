@@ -77,3 +77,40 @@ def test_agree_json(project):
     data = json.loads(result.stdout)
     claim = next(p for p in data["pairs"] if p["label"] == "claim")
     assert (claim["a"], claim["b"], claim["exact_f1"]) == ("ana", "bo", 1.0)
+
+
+def test_ls_users_map_annotators_both_ways(tmp_path, project):
+    users = tmp_path / "users.txt"
+    users.write_text("ana ana@example.org 2\nbo 3\n", encoding="utf-8")
+    out = tmp_path / "ls.json"
+    result = run("export", "--db", str(project.root), "--format", "label-studio", "-o", str(out),
+                 "--ls-users", str(users))
+    assert result.returncode == 0, result.stderr
+    tasks = json.loads(out.read_text("utf-8"))
+    news = next(t for t in tasks if t["data"]["doc_id"] == "news")
+    assert sorted(json.dumps(a["completed_by"]) for a in news["annotations"]) == [
+        "3", '{"email": "ana@example.org"}']
+    # What Label Studio exports names users by id: the same file names them back.
+    for annotation in news["annotations"]:
+        annotation["completed_by"] = 2 if isinstance(annotation["completed_by"], dict) else 3
+        annotation.pop("created_username", None)
+    out.write_text(json.dumps(tasks), encoding="utf-8")
+    back = tmp_path / "back"
+    result = run("import", str(out), "--db", str(back), "--ls-users", str(users))
+    assert result.returncode == 0, result.stderr
+    assert {s.annotator for s in Project.open(back).spans("news")} == {"ana", "bo"}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--format", "doccano", "--gold", "union", "--ls-users", "users.txt"],
+     "--ls-users goes with --format label-studio"),
+    (["--format", "jsonl", "--license", "mit"], "--license goes with --format hf"),
+    (["--format", "hf", "--gold", "union", "--license", "Not A License"], "Hugging Face license id"),
+    (["--format", "label-studio", "--ls-users", "missing.txt"], "missing.txt"),
+])
+def test_format_options_refused_in_one_line(tmp_path, project, args, message):
+    (tmp_path / "users.txt").write_text("ana 2\n", encoding="utf-8")
+    result = run("export", "--db", str(project.root), "-o", str(tmp_path / "out"), *args, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "out").exists()

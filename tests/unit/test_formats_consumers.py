@@ -103,11 +103,11 @@ def test_datasets_loads_the_hf_rows_and_bio_matches_the_spans(tmp_path):
     }
     splits = {assign_split(r["id"], "train=0.5,test=0.5", 4) for r in lossy_records()}
     assert splits == {"train"}  # seed 4 leaves "test" empty: no file, and no split in the card
-    assert sorted(p.name for p in (tmp_path / "hf").iterdir()) == ["README.md", "labels.json",
-                                                                  "train.jsonl"]
-    files = {name: str(tmp_path / "hf" / f"{name}.jsonl") for name in splits}
+    assert sorted(p.name for p in (tmp_path / "hf").iterdir()) == ["README.md", "data", "labels.json"]
+    assert [p.name for p in (tmp_path / "hf" / "data").iterdir()] == ["train-00000-of-00001.parquet"]
+    files = {name: str(tmp_path / "hf" / "data" / f"{name}-00000-of-00001.parquet") for name in splits}
     cache = str(tmp_path / "hf-cache")
-    loaded = datasets.load_dataset("json", data_files=files, cache_dir=cache)
+    loaded = datasets.load_dataset("parquet", data_files=files, cache_dir=cache)
     rows = [row for split in loaded.values() for row in split]
     assert sorted(r["id"] for r in rows) == ["emoji", "lines", "news"]
     labels = list(project.config.label_names)
@@ -125,7 +125,7 @@ def test_datasets_loads_the_hf_rows_and_bio_matches_the_spans(tmp_path):
     assert set(folder) == {"train"}
     assert folder["train"].features == hf_features(labels)
     card = (tmp_path / "hf" / "README.md").read_text("utf-8")
-    assert card.startswith("---\nconfigs:") and "split: test" not in card
+    assert card.startswith("---\nlicense: unknown\n") and "split: test" not in card
     export_dataset(project, "hf", tmp_path / "hf2", split="train=0.5,test=0.5", seed=5)
     both = datasets.load_dataset(str(tmp_path / "hf2"), cache_dir=cache)
     assert {n: sorted(both[n]["id"]) for n in both} == {"train": ["news"], "test": ["emoji", "lines"]}
@@ -235,8 +235,7 @@ def test_existing_folder_is_not_overwritten_without_asking(tmp_path):
         export_dataset(project, "hf", tmp_path / "out")
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
     export_dataset(project, "hf", tmp_path / "out", overwrite=True)
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["README.md", "labels.json",
-                                                                   "train.jsonl"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["README.md", "data", "labels.json"]
 
 
 # ---------------------------------------------------------------------------------------- card

@@ -7,11 +7,9 @@ import pytest
 
 from tests.unit.test_formats_common import FAMILY, NEWS, build_project, span_set, texts_of
 from tui_reader.core.formats.export import export_dataset
+from tui_reader.core.formats.label_studio import from_label_studio
 from tui_reader.core.formats.prodigy import input_hash, task_hash
-from tui_reader.core.formats.readers import (
-    from_label_studio,
-    read_path,
-)
+from tui_reader.core.formats.readers import read_path
 from tui_reader.core.importer import import_records
 from tui_reader.core.store import Project
 
@@ -115,24 +113,43 @@ def test_prodigy_rejected_and_ignored_tasks_bring_text_only(tmp_path):
 
 
 def test_label_studio_shape_one_annotation_per_annotator(source, tmp_path):
-    export_dataset(source, "label-studio", tmp_path / "ls.json",
-                   extra={"completed_by": {"ana": "ana@example.org"}})
+    report = export_dataset(source, "label-studio", tmp_path / "ls.json",
+                            extra={"completed_by": {"ana": "ana@example.org"}})
     tasks = orjson.loads((tmp_path / "ls.json").read_bytes())
     news = tasks[0]
-    assert news["data"]["text"] == NEWS and news["data"]["id"] == "news"
+    # doc_id: Label Studio's JSON-MIN export overwrites a data.id with its task id
+    assert news["data"]["text"] == NEWS and news["data"]["doc_id"] == "news"
+    assert "id" not in news["data"]
     assert [a["created_username"] for a in news["annotations"]] == ["ana", "bo"]
-    assert news["annotations"][0]["completed_by"] == "ana@example.org"
+    # Label Studio takes an email only as {"email": ...}: a bare string is refused (HTTP 400)
+    assert news["annotations"][0]["completed_by"] == {"email": "ana@example.org"}
     assert "completed_by" not in news["annotations"][1]
+    # one line says who Label Studio will attribute bo's annotations to
+    unmapped = [a for t in tasks for a in t["annotations"] if "completed_by" not in a]
+    assert {a["created_username"] for a in unmapped} == {"bo"}
+    assert [line for line in report.total.lines() if "attribute" in line] == [
+        "annotations Label Studio will attribute to the user who imports the file "
+        f"(annotator not in --ls-users): {len(unmapped)}"]
     region = news["annotations"][0]["result"][0]
     assert region["from_name"] == "label" and region["to_name"] == "text" and region["type"] == "labels"
     assert region["value"] == {"start": 42, "end": 72, "text": '"will halve inflation by 2026"',
                                "labels": ["quote"]}
-    empty = next(t for t in tasks if t["data"]["id"] == "done-empty")
+    empty = next(t for t in tasks if t["data"]["doc_id"] == "done-empty")
     assert empty["annotations"] == [{"result": [], "was_cancelled": False, "ground_truth": False,
-                                     "created_username": "ana", "completed_by": "ana@example.org"}]
+                                     "created_username": "ana",
+                                     "completed_by": {"email": "ana@example.org"}}]
 
 
-def test_label_studio_reader_converts_utf16_offsets_and_skips_predictions_and_cancelled():
+def test_label_studio_export_reports_no_utf16_offsets(source, tmp_path):
+    # Label Studio 1.23 counts code points, as tui-reader does: nothing to warn about
+    report = export_dataset(source, "label-studio", tmp_path / "ls.json")
+    assert not any("BMP" in line or "UTF-16" in line for line in report.total.lines())
+    assert report.total.notices[
+        "annotations Label Studio will attribute to the user who imports the file "
+        "(no --ls-users file)"] == report.total.annotators.total()
+
+
+def test_label_studio_reader_converts_utf16_offsets_statuses_and_skips_predictions():
     text = f"{FAMILY} said: inflation falls."
     u16 = len(FAMILY.encode("utf-16-le")) // 2  # 11 code units for 7 code points
     start16 = u16 + len(" said: ")
@@ -156,13 +173,37 @@ def test_label_studio_reader_converts_utf16_offsets_and_skips_predictions_and_ca
     assert record["spans"] == [
         {"start": start, "end": start + 9, "label": "claim", "annotator": "ls-user-3"},
         {"start": start, "end": start + 9, "label": "quote", "annotator": "ls-user-3"},
+        {"start": 0, "end": 4, "label": "claim", "annotator": "bo@example.org"},  # kept, skipped
     ]
     assert record["id"] == "t1" and record["meta"] == {"title": "T"}
-    assert record["done_by"] == ["cy@example.org"]
+    # submitted -> done (with or without spans); was_cancelled -> skipped
+    assert record["done_by"] == ["ls-user-3", "ls-user-5"]
+    assert record["skipped_by"] == ["bo@example.org"]
+
+
+def test_label_studio_reader_maps_users_back_and_never_merges_two_annotations():
+    from tui_reader.core.formats.label_studio import LSNames, LSUser
+
+    region = {"type": "labels", "value": {"start": 0, "end": 3, "text": "abc", "labels": ["claim"]}}
+    task = {"id": 9, "data": {"text": "abc def", "doc_id": "d"}, "annotations": [
+        {"id": 11, "completed_by": 2, "result": [region]},
+        {"id": 12, "completed_by": 1, "result": [region]},
+        {"id": 13, "completed_by": 1, "result": [region]},  # one LS user, two annotations
+    ], "drafts": [
+        {"user": "cy@example.org", "created_username": "cy@example.org, 4", "annotation": None,
+         "result": [region]},
+        {"user": "admin@example.org", "created_username": "admin@example.org, 1",
+         "annotation": 12, "result": []},  # an edit of annotation 12: that one counts
+    ]}
+    names = LSNames({"ana": LSUser(id=2), "cy": LSUser(email="cy@example.org")})
+    record = from_label_studio(task, names)
+    assert record["id"] == "d"
+    assert [s["annotator"] for s in record["spans"]] == ["ana", "ls-user-1", "ls-user-1#13", "cy"]
+    assert record["done_by"] == ["ana", "ls-user-1", "ls-user-1#13"]  # cy: a draft, in progress
 
 
 def test_doccano_reader_accepts_labels_and_entities():
-    from tui_reader.core.formats.readers import from_doccano
+    from tui_reader.core.formats.doccano import from_doccano
 
     a = from_doccano({"id": 7, "text": "abc def", "labels": [[0, 3, "claim"]], "user": "ana", "x": 1})
     assert a == {"id": 7, "text": "abc def", "meta": {"x": 1},

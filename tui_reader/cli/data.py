@@ -8,22 +8,37 @@ from pathlib import Path
 
 import click
 
+from ..core.errors import InputError
 from ..core.formats.registry import format_names, formats
 from ..core.text import display_safe
-from .options import ANNOTATOR_OPTION, DB_OPTION, open_project, run_import, user_errors
+from .options import (
+    ANNOTATOR_OPTION,
+    DB_OPTION,
+    LS_USERS_OPTION,
+    open_project,
+    run_import,
+    user_errors,
+)
 
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True)
 @DB_OPTION
 @ANNOTATOR_OPTION
-def import_command(paths: tuple[str, ...], db: Path | None, annotator: str) -> None:
+@LS_USERS_OPTION
+def import_command(paths: tuple[str, ...], db: Path | None, annotator: str,
+                   ls_users: Path | None) -> None:
     """Import .txt, .md, .markdown, .jsonl and .json files and folders (recursively) into a project."""
     from ..core.store import Project, find_project_dir
 
     with user_errors():
+        users = None
+        if ls_users is not None:
+            from ..core.formats.label_studio import load_ls_users
+
+            users = load_ls_users(ls_users)
         project = Project.open(find_project_dir(db, paths[0]), create=True)
-        report = run_import(project, list(paths), annotator)
+        report = run_import(project, list(paths), annotator, ls_users=users)
     click.echo(f"{report.summary()} -> {project.root}", err=True)
     sys.exit(1 if report.problems else 0)
 
@@ -49,10 +64,15 @@ def _formats_help() -> str:
 @click.option("--strict", is_flag=True, help="Fail, writing nothing, if the format cannot hold a span.")
 @click.option("--lang", default="en", show_default=True, help="Tokenizer language (spaCy's blank).")
 @click.option("--force", is_flag=True, help="Replace an existing export folder.")
+@LS_USERS_OPTION
+@click.option("--license", "license_id", metavar="ID",
+              help="With --format hf: the dataset's license on the Hub (e.g. cc-by-4.0; default "
+                   "unknown).")
 def export_command(
     db: Path | None, output: str, fmt: str, annotator: str | None, labels: tuple[str, ...],
     status: str | None, all_documents: bool, gold: str | None, min_agree: int | None,
-    split: str | None, seed: int, strict: bool, lang: str, force: bool,
+    split: str | None, seed: int, strict: bool, lang: str, force: bool, ls_users: Path | None,
+    license_id: str | None,
 ) -> None:
     """Write the project's documents and spans as a dataset."""
     from ..core.formats.dataset import ExportFilter
@@ -62,8 +82,19 @@ def export_command(
         project = open_project(db)
         flt = ExportFilter(annotator=annotator, labels=labels, status=status,
                            all_documents=all_documents)
+        extra: dict[str, object] = {}
+        if ls_users is not None:
+            if fmt != "label-studio":
+                raise InputError("--ls-users goes with --format label-studio")
+            from ..core.formats.label_studio import load_ls_users
+
+            extra["completed_by"] = load_ls_users(ls_users)
+        if license_id is not None:
+            if fmt != "hf":
+                raise InputError("--license goes with --format hf")
+            extra["license"] = license_id
         options = dict(flt=flt, gold=gold, min_agree=min_agree, split=split, seed=seed,
-                       strict=strict, lang=lang, overwrite=force)
+                       strict=strict, lang=lang, overwrite=force, extra=extra)
         try:
             if sys.stderr.isatty() and output != "-":
                 with click.progressbar(length=len(project.documents()), label=f"exporting {fmt}",

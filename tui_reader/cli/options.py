@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -50,6 +50,11 @@ REVIEWER_OPTION = click.option(
     "--reviewer", envvar="TUI_READER_ANNOTATOR", default=default_annotator, callback=_checked_name,
     show_default="login user", help="Who is reviewing (recorded on every gold span).",
 )
+LS_USERS_OPTION = click.option(
+    "--ls-users", type=click.Path(path_type=Path), metavar="FILE",
+    help="Which Label Studio user each annotator is: lines of 'annotator email id' (either may be "
+         "left out) or a JSON object. Export writes them as completed_by; import reads them back.",
+)
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="JSON for scripts instead of tables.")
 
 
@@ -72,16 +77,18 @@ def user_errors() -> Iterator[None]:
         fail(f"{err.filename}: {err.strerror}" if err.filename else str(err))
 
 
-def run_import(project: Project, paths: list[str], annotator: str) -> ImportReport:
+def run_import(project: Project, paths: list[str], annotator: str,
+               ls_users: dict[str, Any] | None = None) -> ImportReport:
     """Import with a progress bar on a terminal; print one line per problem and a summary."""
     from ..core.importer import import_paths
 
     total = sum(_size(p) for p in paths)
     if sys.stderr.isatty() and total > 1_000_000:
         with click.progressbar(length=total, label="importing", file=sys.stderr) as bar:
-            report = import_paths(project, paths, annotator, on_progress=bar.update)
+            report = import_paths(project, paths, annotator, on_progress=bar.update,
+                                  ls_users=ls_users)
     else:
-        report = import_paths(project, paths, annotator)
+        report = import_paths(project, paths, annotator, ls_users=ls_users)
     for problem in report.problems:
         click.echo(display_safe(problem), err=True)
     return report

@@ -46,8 +46,8 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # c, t, T (relations, attributes, article labels), H and * are the app's too.
 RESERVED_KEYS = (frozenset("hjklwbvsxudnpqarefgiGWUSoA0$?/(){}[]<> ctTH*")
                  | {"escape", "enter", "space", "tab"})
-_SETTINGS = ("labels", "overlap", "suggest", "model_threshold", "relations", "attributes",
-             "article_labels")
+_SETTINGS = ("labels", "overlap", "suggest", "model_threshold", "ml_backend", "relations",
+             "attributes", "article_labels")
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class ProjectConfig:
     suggest: bool = True  # show rule and model suggestions
     model_threshold: int = 50  # labelled sentences before the learned model starts
     schema: Schema = Schema()  # relations, attributes, article labels (none unless configured)
+    ml_backend: str | None = None  # URL of a Label Studio ML backend to suggest with
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -115,10 +116,15 @@ def load_config(path: Path) -> ProjectConfig:
     threshold = data.get("model_threshold", 50)
     if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
         raise StoreError(f"{path}: 'model_threshold' must be a whole number of at least 1")
+    ml_backend = data.get("ml_backend")
+    if ml_backend is not None and (not isinstance(ml_backend, str) or (
+            ml_backend and not re.match(r"^https?://[^/\s]+", ml_backend))):
+        raise StoreError(f"{path}: 'ml_backend' must be an http:// or https:// URL, e.g. "
+                         f'"http://127.0.0.1:9090" (got {ml_backend!r})')
     taken = set(RESERVED_KEYS) | {label.key for label in labels}
     schema = parse_schema(path, data, tuple(label.name for label in labels), taken)
-    return ProjectConfig(labels=labels, overlap=overlap, suggest=suggest,
-                         model_threshold=threshold, schema=schema, path=path)
+    return ProjectConfig(labels=labels, overlap=overlap, suggest=suggest, model_threshold=threshold,
+                         schema=schema, ml_backend=ml_backend or None, path=path)
 
 
 def _parse_label(path: Path, index: int, item: object) -> Label:

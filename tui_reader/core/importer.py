@@ -60,6 +60,7 @@ class _Item:
     relations: list[dict[str, Any]] = field(default_factory=list)
     labels: list[tuple[str, str, list[str]]] = field(default_factory=list)  # annotator, group, values
     done_by: list[str] = field(default_factory=list)
+    skipped_by: list[str] = field(default_factory=list)
     repeat: bool = False  # the same document again, from an earlier batch: only spans are new
 
 
@@ -109,18 +110,20 @@ def import_paths(
     annotator: str,
     on_progress: Callable[[int], None] | None = None,
     fmt: str | None = None,
+    ls_users: dict[str, Any] | None = None,
 ) -> ImportReport:
     """Import files and folders into ``project``; spans without an annotator get ``annotator``.
 
     JSON files are native, Prodigy, doccano or Label Studio records, recognised from their
-    content unless ``fmt`` names the format."""
+    content unless ``fmt`` names the format. ``ls_users`` (``formats.label_studio.load_ls_users``)
+    names Label Studio's users as annotators."""
     report = ImportReport()
     files = collect_files(paths, report.problems)
     report.skipped = len(report.problems)
 
     def items() -> Iterator[_Item]:
         for path, rel in files:
-            yield from _read_file(path, rel, annotator, report, on_progress, fmt)
+            yield from _read_file(path, rel, annotator, report, on_progress, fmt, ls_users)
 
     return _import_items(project, items(), report)
 
@@ -167,6 +170,8 @@ def _import_items(project: Project, items: Iterator[_Item], report: ImportReport
                     batch[doc_id].labels.extend(item.labels)
                     batch[doc_id].done_by.extend(d for d in item.done_by
                                                  if d not in batch[doc_id].done_by)
+                    batch[doc_id].skipped_by.extend(d for d in item.skipped_by
+                                                    if d not in batch[doc_id].skipped_by)
                     continue
                 item.repeat = True  # the document is stored already: only its spans are new
             else:
@@ -185,6 +190,7 @@ def _import_items(project: Project, items: Iterator[_Item], report: ImportReport
 def _read_file(
     path: Path, rel: str, annotator: str, report: ImportReport,
     on_progress: Callable[[int], None] | None, fmt: str | None = None,
+    ls_users: dict[str, Any] | None = None,
 ) -> Iterator[_Item]:
     try:
         data = path.read_bytes()
@@ -202,7 +208,8 @@ def _read_file(
             )
             yield _Item(doc=doc, where=str(path))
         else:
-            yield from _read_records(path, decode(data), annotator, report, on_progress, fmt)
+            yield from _read_records(path, decode(data), annotator, report, on_progress, fmt,
+                                     ls_users)
             return
     except DecodeError as err:
         report.skipped += 1
@@ -214,12 +221,14 @@ def _read_file(
 def _read_records(
     path: Path, content: str, annotator: str, report: ImportReport,
     on_progress: Callable[[int], None] | None, fmt: str | None,
+    ls_users: dict[str, Any] | None = None,
 ) -> Iterator[_Item]:
     from .formats.readers import records_of  # formats import this module
 
     problems_before = len(report.problems)
     try:
-        for where, record in records_of(path, content, fmt, report.problems, on_progress):
+        for where, record in records_of(path, content, fmt, report.problems, on_progress,
+                                        ls_users=ls_users):
             item = parse_record(record, where, annotator, report.problems, source=str(path))
             if item is None:
                 report.skipped += 1
@@ -313,6 +322,9 @@ def parse_record(
     done_by = record.get("done_by", [])
     if isinstance(done_by, list):
         item.done_by = [str(a) for a in done_by if isinstance(a, str) and a]
+    skipped_by = record.get("skipped_by", [])
+    if isinstance(skipped_by, list):
+        item.skipped_by = [a for a in skipped_by if isinstance(a, str) and a and a not in item.done_by]
     return item
 
 
@@ -378,14 +390,12 @@ def _store_batch(project: Project, batch: list[_Item], report: ImportReport) -> 
         ready.append(item)
     project.add_documents(to_add)
     for item in ready:
-        if item.spans or item.relations or item.labels:
-            result = project.import_annotations(item.doc.id, item.spans, item.relations, item.labels)
+        statuses = [(name, "done") for name in item.done_by] + [
+            (name, "skipped") for name in item.skipped_by if name not in item.done_by]
+        if item.spans or item.relations or item.labels or statuses:
+            result = project.import_annotations(item.doc.id, item.spans, item.relations, item.labels,
+                                                statuses)
             report.spans_added += result.spans
             report.relations_added += result.relations
             report.article_labels_added += result.labels
             report.problems.extend(f"{item.where}: {msg}" for msg in result.problems)
-        if item.done_by:
-            done = set(project.record(item.doc.id).done_by())
-            for name in item.done_by:
-                if name not in done:
-                    project.set_status(item.doc.id, name, "done")

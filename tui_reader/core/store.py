@@ -194,6 +194,7 @@ class ImportResult:
     spans: int = 0
     relations: int = 0
     labels: int = 0
+    statuses: int = 0
     problems: list[str] = field(default_factory=list)
 
 
@@ -530,6 +531,7 @@ class Project:
     def import_annotations(self, doc_id: str, spans: list[dict[str, Any]],
                            relations: list[dict[str, Any]] = (),  # type: ignore[assignment]
                            labels: list[tuple[str, str, list[str]]] = (),  # type: ignore[assignment]
+                           statuses: list[tuple[str, str]] = (),  # type: ignore[assignment]
                            ) -> ImportResult:
         """Add spans, relations and article labels to one document in one write.
 
@@ -538,8 +540,10 @@ class Project:
         note, source, attributes and ``n``
         (its number in the source, for messages); a span equal to one already there (start, end,
         label, annotator) is not added again, and stands for it. ``relations``: dicts with head and
-        child (refs of those spans), label, annotator. ``labels``: (annotator, group, values). What
-        cannot be taken is refused one by one, with a message; the rest is kept."""
+        child (refs of those spans), label, annotator. ``labels``: (annotator, group, values).
+        ``statuses``: (annotator, "done" or "skipped"); done is never undone, and skipped never
+        replaces done. What cannot be taken is refused one by one, with a message; the rest is
+        kept."""
         text = self.document(doc_id).text
         schema = self.config.schema
         result = ImportResult()
@@ -624,7 +628,16 @@ class Project:
                 result.labels += 1
             if chosen:
                 tables["labels"] = _numbered(list(chosen.values()))
-            return bool(result.spans or result.relations or result.labels)
+            marks = _by(tables, "status", "annotator")
+            for annotator, status in statuses:
+                now = marks.get(annotator, {}).get("status")
+                if now == "done" or (status == "skipped" and now == "skipped"):
+                    continue
+                marks[annotator] = {"annotator": annotator, "status": status, "updated": stamp}
+                result.statuses += 1
+            if result.statuses:
+                tables["status"] = _numbered(list(marks.values()))
+            return bool(result.spans or result.relations or result.labels or result.statuses)
 
         self._change_file(doc_id, change)
         return result

@@ -34,10 +34,10 @@ def dataset_card(project: Project, report: ExportReport) -> str:
     labels = project.config.label_names
     splits = report.splits
     split_names = [n or "all" for n in splits]
-    out: list[str] = []
     fmt = get_format(report.fmt)
-    if fmt.card_header is not None:
-        out.append(fmt.card_header(report, labels))
+    if fmt.card is not None:
+        return fmt.card(project, report)
+    out: list[str] = []
     out.append(f"# {report.target.name}: labelled spans in news articles ({report.fmt})\n")
     out.append(
         f"Exported by tui-reader {__version__} from the project at `{project.root}`: "

@@ -138,6 +138,7 @@ class ExportDoc:
     policy: str | None = None
     relations: list[RelationRecord] = field(default_factory=list)
     labels: dict[str, ArticleLabels] = field(default_factory=dict)  # annotator -> their article labels
+    skipped_by: list[str] = field(default_factory=list)  # who marked it skipped
 
     def layers(self) -> dict[str, list[SpanRecord]]:
         """Spans per annotator, one entry per layer present (possibly empty), in name order."""
@@ -350,6 +351,7 @@ def export_doc(record: DocumentRecord, flt: ExportFilter) -> ExportDoc | None:
         if wanted(chosen.annotator):
             labels.setdefault(chosen.annotator, {})[chosen.group] = list(chosen.values)
     done_by = sorted(m.annotator for m in marks if m.status == "done")
+    skipped_by = sorted(m.annotator for m in marks if m.status == "skipped")
     if not (flt.all_documents or spans or done_by or labels):
         return None
     kept = {s.id for s in spans}
@@ -369,7 +371,7 @@ def export_doc(record: DocumentRecord, flt: ExportFilter) -> ExportDoc | None:
         spans=[span_record(s) for s in spans], done_by=done_by,
         annotators=tuple(sorted({s.annotator for s in spans} | set(done_by) | set(labels))),
         stamps=stamps, relations=relations,
-        labels={name: labels[name] for name in sorted(labels)},
+        labels={name: labels[name] for name in sorted(labels)}, skipped_by=skipped_by,
     )
 
 

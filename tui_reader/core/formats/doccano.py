@@ -2,11 +2,17 @@
 
     {"id": "...", "text": "...", "label": [[start, end, "label"], ...], "title": "...", ...}
 
-Offsets are code points, end exclusive; the document's metadata (title, source, ...) is spread
-into the record, where doccano keeps unknown keys as metadata (a key named ``text``, ``label`` or
-``id`` is left out). Overlapping and nested spans are written as they are: doccano shows them in
-a project created with "Allow overlapping spans". One set of spans per document; span notes have
-no place here (counted as a notice, "span notes not kept").
+Offsets are code points, end exclusive (doccano 1.8.4 counts them so too); the document's
+metadata (title, source, ...) is spread into the record, where doccano keeps unknown keys as
+metadata and writes them back on export (``id`` included; a key named ``text`` or ``label`` is
+left out). One set of spans per document; span notes have no place here (counted as a notice,
+"span notes not kept").
+
+Overlapping and nested spans are written as they are, but doccano keeps them only in a project
+created with "Allow overlapping spans": in any other (its default) its upload drops, without a
+word, every span that starts before the end of the last span it kept (spans taken by start).
+:func:`dropped_without_overlap` counts those spans exactly as doccano 1.8.4 does, and the export
+reports them in one notice naming the setting.
 """
 
 from __future__ import annotations
@@ -17,10 +23,27 @@ import orjson
 
 from .base import Writer
 from .dataset import ExportDoc
-from .readers import from_doccano, is_doccano
-from .registry import Format
+from .label_studio import is_label_studio
+from .prodigy import is_prodigy
+from .registry import Format, ReadContext
 
 RESERVED = ("id", "text", "label")
+OVERLAP_NOTICE = ('spans that doccano keeps only in a project with "Allow overlapping spans" '
+                  "(it drops them silently otherwise)")
+
+
+def dropped_without_overlap(spans: list[dict[str, Any]]) -> int:
+    """How many of one document's spans doccano's upload drops in a project that does not allow
+    overlapping spans: its rule (``Spans.clean``): spans in file order sorted by start (a stable
+    sort), each kept when it starts at or after the end of the last one kept."""
+    last_end = -1
+    dropped = 0
+    for span in sorted(spans, key=lambda s: s["start"]):
+        if span["start"] >= last_end:
+            last_end = span["end"]
+        else:
+            dropped += 1
+    return dropped
 
 
 class DoccanoWriter(Writer):
@@ -36,10 +59,48 @@ class DoccanoWriter(Writer):
             if key not in RESERVED:
                 record[key] = value
         self.notice("span notes not kept", sum(1 for s in spans if s.get("note")))
+        self.notice(OVERLAP_NOTICE, dropped_without_overlap(spans))
         self.out.write(orjson.dumps(record))
         self.out.write(b"\n")
         self.count_spans(spans)
         self.count_layer(doc.annotators[0] if doc.annotators else None)
+
+
+# ------------------------------------------------------------------------------ reading
+def is_doccano(record: dict[str, Any]) -> bool:
+    return (not is_label_studio(record) and not is_prodigy(record)
+            and any(isinstance(record.get(k), list) for k in ("label", "labels", "entities")))
+
+
+def from_doccano(record: dict[str, Any], context: ReadContext | None = None) -> dict[str, Any]:
+    annotator = next(
+        (record[k] for k in ("annotator", "user") if isinstance(record.get(k), str) and record[k]),
+        None,
+    )
+    raw = next((record[k] for k in ("label", "labels", "entities") if isinstance(record.get(k), list)),
+               [])
+    spans: list[Any] = []
+    for item in raw:
+        if isinstance(item, (list, tuple)) and len(item) >= 3:
+            span: Any = {"start": item[0], "end": item[1], "label": item[2]}
+        elif isinstance(item, dict):
+            span = {
+                "start": item.get("start_offset", item.get("start")),
+                "end": item.get("end_offset", item.get("end")),
+                "label": item.get("label"),
+            }
+        else:
+            span = item  # parse_record refuses it with a message
+        if isinstance(span, dict) and annotator:
+            span["annotator"] = annotator
+        spans.append(span)
+    skip = {"text", "label", "labels", "entities", "relations", "id", "annotator", "user",
+            "Comments", "comments"}
+    meta = {k: v for k, v in record.items() if k not in skip}
+    out: dict[str, Any] = {"text": record.get("text"), "spans": spans, "meta": meta}
+    if isinstance(record.get("id"), (str, int)) and not isinstance(record.get("id"), bool):
+        out["id"] = record["id"]
+    return out
 
 
 FORMAT = Format(

@@ -84,6 +84,7 @@ def export_dataset(
         "labels": list(flt.labels), "status": flt.status, "all_documents": flt.all_documents,
         "split": split, "seed": seed if split else None, "strict": strict, "lang": lang,
         "tokenizer": tokenizer_name(lang) if form.tokenized else None,
+        "license": options.extra.get("license"),
     }
     if str(target) == "-" and (folder or not form.to_stdout):
         raise InputError(f"-o - writes native JSONL only; give a file or folder for {fmt}"
@@ -109,7 +110,7 @@ def export_dataset(
             elif form.writes_folder:
                 writer = form.open(staging / name if name else staging, options, atomic=False)
             else:
-                writer = form.open(staging / f"{name or 'train'}{form.suffix}", options, atomic=False)
+                writer = form.open(staging / form.split_file(name or "train"), options, atomic=False)
             writers[name] = writer
         return writer
 

@@ -15,8 +15,7 @@ import orjson
 from ..store import Project
 from .base import Writer
 from .dataset import ExportDoc, ExportFilter, export_docs
-from .readers import from_native, is_native
-from .registry import Format
+from .registry import Format, ReadContext
 
 __all__ = ["ExportFilter", "NativeWriter", "export_records", "native_record", "write_jsonl"]
 
@@ -56,6 +55,14 @@ class NativeWriter(Writer):
         self.count_spans(doc.spans)
         for name in doc.annotators:
             self.count_layer(name)
+
+
+def is_native(record: dict[str, Any]) -> bool:
+    return isinstance(record.get("text"), str)
+
+
+def from_native(record: dict[str, Any], context: ReadContext | None = None) -> dict[str, Any]:
+    return record
 
 
 FORMAT = Format(

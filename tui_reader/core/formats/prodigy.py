@@ -42,8 +42,8 @@ import orjson
 
 from .base import Writer
 from .dataset import ExportDoc
-from .readers import from_prodigy, is_prodigy
-from .registry import Format
+from .label_studio import is_label_studio
+from .registry import Format, ReadContext
 from .tokens import Token, tokenize
 
 
@@ -153,6 +153,60 @@ class ProdigyWriter(Writer):
 
 def _span_of(span: dict[str, Any]) -> dict[str, Any]:
     return {k: span[k] for k in ("start", "end", "token_start", "token_end", "label")}
+
+
+# ------------------------------------------------------------------------------ reading
+def is_prodigy(record: dict[str, Any]) -> bool:
+    if is_label_studio(record):
+        return False
+    if any(k in record for k in ("_input_hash", "_task_hash", "_annotator_id", "_session_id",
+                                 "_view_id", "answer")):
+        return True
+    spans = record.get("spans")
+    return isinstance(record.get("text"), str) and isinstance(spans, list) and any(
+        isinstance(s, dict) and "token_start" in s for s in spans)
+
+
+def from_prodigy(record: dict[str, Any], context: ReadContext | None = None) -> dict[str, Any]:
+    """A Prodigy task as a native record: its spans (with ids for its ``rel.manual`` relations,
+    whose ends are matched by character offsets and label), and its accepted ``group:value``
+    options as article labels."""
+    out = dict(record)
+    annotator = record.get("_annotator_id") or record.get("annotator")
+    if record.get("answer") == "accept" and not record.get("spans") and isinstance(annotator, str):
+        out["done_by"] = [annotator]
+    spans = [dict(s) for s in record.get("spans") or [] if isinstance(s, dict)] \
+        if isinstance(record.get("spans"), list) else record.get("spans")
+    relations = record.get("relations")
+    if isinstance(spans, list) and isinstance(relations, list):
+        ids: dict[tuple[Any, Any, Any], str] = {}
+        for n, span in enumerate(spans):
+            span.setdefault("id", f"p{n}")
+            ids[(span.get("start"), span.get("end"), span.get("label"))] = str(span["id"])
+        out["relations"] = []
+        for relation in relations:
+            if not isinstance(relation, dict):
+                continue
+            ends = []
+            for side in ("head_span", "child_span"):
+                part = relation.get(side) if isinstance(relation.get(side), dict) else {}
+                key = (part.get("start"), part.get("end"), part.get("label"))
+                if key not in ids:  # an end that is not among the task's spans: add it
+                    ids[key] = f"p{len(spans)}"
+                    spans.append({"id": ids[key], "start": key[0], "end": key[1], "label": key[2]})
+                ends.append(ids[key])
+            out["relations"].append({"head": ends[0], "child": ends[1], "label": relation.get("label")})
+        out["spans"] = spans
+    accepted = record.get("accept")
+    if isinstance(accepted, list) and isinstance(record.get("options"), list):
+        labels: dict[str, list[str]] = {}
+        for option in accepted:
+            if isinstance(option, str) and ":" in option:
+                group, value = option.split(":", 1)
+                labels.setdefault(group, []).append(value)
+        if labels:
+            out["labels"] = labels
+    return out
 
 
 FORMAT = Format(

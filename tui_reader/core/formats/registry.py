@@ -19,10 +19,21 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InputError
 
 if TYPE_CHECKING:
+    from ..store import Project
     from .base import ExportReport, Writer, WriterOptions
 
 # Registry order is the order of --format's choices and of the README's table.
-_MODULES = ("jsonl", "prodigy", "spacy_docbin", "hf", "doccano", "label_studio", "brat", "conll")
+_MODULES = ("jsonl", "prodigy", "spacy_docbin", "hf", "doccano", "label_studio", "brat", "conll",
+            "gliner")
+
+
+@dataclass
+class ReadContext:
+    """What reading one file's records shares: Label Studio users to annotator names (the
+    ``--ls-users`` file), and state a reader keeps from one record of the file to the next."""
+
+    ls_users: dict[str, Any] | None = None
+    state: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,11 +53,16 @@ class Format:
     # Reading back: ``detect(record)`` says whether a parsed JSON record is of this format,
     # ``read(record)`` turns it into the native record that import stores.
     detect: Callable[[Any], bool] | None = None
-    read: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    # Extra text for the dataset card (hf: the Hub's YAML header), given the export's report
-    # and the project's label names.
-    card_header: Callable[[ExportReport, tuple[str, ...]], str] | None = None
+    read: Callable[[dict[str, Any], ReadContext], dict[str, Any]] | None = None
+    # A dataset card of the format's own (hf: the Hub's), instead of card.dataset_card.
+    card: Callable[[Project, ExportReport], str] | None = None
     options: dict[str, str] = field(default_factory=dict)  # format-specific WriterOptions.extra keys
+    # Where one split's file goes inside a folder export ({split}, {suffix}); the Hub wants
+    # Parquet shards under data/.
+    split_path: str = "{split}{suffix}"
+
+    def split_file(self, split: str) -> str:
+        return self.split_path.format(split=split, suffix=self.suffix)
 
     def open(self, target: str | os.PathLike[str], options: WriterOptions | None = None,
              atomic: bool = True) -> Writer:
