@@ -214,6 +214,49 @@ def test_label_studio_takes_our_export_with_annotators_statuses_and_exact_offset
     assert statuses(back_min) == expected - {(D2, "bob", "skipped")}
 
 
+def attribution(project: Project) -> set[tuple]:
+    """Every relation (by its ends' offsets and labels), span attribute and article label."""
+    out: set[tuple] = set()
+    for info in project.documents():
+        record = project.record(info.id)
+        keys = {s.id: s.key for s in record.spans}
+        out |= {("relation", info.id, r.annotator, keys[r.head], keys[r.child], r.label)
+                for r in record.relations}
+        out |= {("attribute", info.id, s.annotator, s.key, k, v) for s in record.spans
+                for k, v in s.attributes.items()}
+        out |= {("article", info.id, a.annotator, a.group, a.values) for a in record.article_labels}
+    return out
+
+
+def test_relations_attributes_and_article_labels_go_through_label_studio(label_studio, tmp_path):
+    text = "“We will win,” said Ana Ruiz. The minister disagreed, Bo Li wrote."
+    project = Project.open(tmp_path / "schema", create=True)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text(text, encoding="utf-8")
+    import_paths(project, [tmp_path / "corpus"], "importer")
+    for who, kind, genre in (("alice", "direct", "news report"), ("bob", "indirect", "other")):
+        quote = project.add_span("a.txt", 0, text.index(" said"), "quote", who)
+        source = project.add_span("a.txt", text.index("Ana"), text.index("."), "source", who)
+        project.set_attribute("a.txt", quote.id, "kind", kind)
+        project.add_relation("a.txt", quote.id, source.id, "attributed_to", who)
+        project.set_article_labels("a.txt", who, "genre", [genre])
+        project.set_status("a.txt", who, "done")
+    users = load_ls_users(users_file(label_studio, tmp_path / "ls-users.txt"))
+    out = tmp_path / "tasks.json"
+    export_dataset(project, "label-studio", out, extra={"completed_by": users})
+    config = (tmp_path / "tasks.label_config.xml").read_text("utf-8")
+    assert "<Relation value=\"attributed_to\"/>" in config
+    created = label_studio.call("POST", "/api/projects", {"title": "attribution", "label_config": config})
+    answer = label_studio.call("POST", f"/api/projects/{created['id']}/import", raw=out.read_bytes())
+    assert (answer["task_count"], answer["annotation_count"]) == (1, 2)
+    ls_export(label_studio, created["id"], "JSON", tmp_path / "ls.json")
+    back = Project.open(tmp_path / "back", create=True)
+    report = import_paths(back, [tmp_path / "ls.json"], "importer", ls_users=users)
+    assert report.problems == []
+    assert attribution(back) == attribution(project)
+    assert len(attribution(project)) == 6
+
+
 def test_label_studio_without_a_users_file_is_said_and_nothing_merges(label_studio, source, tmp_path):
     out = tmp_path / "tasks.json"
     report = export_dataset(source, "label-studio", out)

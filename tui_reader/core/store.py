@@ -578,6 +578,8 @@ class Project:
                     try:
                         if kind is None or label not in kind.labels:
                             raise InputError(f"no attribute {name!r} for a {label} span")
+                        if kind.kind == "yes/no" and value in ("yes", "no"):  # as other tools write it
+                            value = value == "yes"
                         attributes[name] = kind.check(value)
                     except InputError as err:
                         result.problems.append(f"span {n}: attribute refused: {err}")

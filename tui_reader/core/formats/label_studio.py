@@ -49,7 +49,8 @@ import orjson
 
 from ..errors import InputError
 from ..model import GOLD
-from .base import Writer
+from ..schema import Schema
+from .base import Writer, WriteReport
 from .dataset import ExportDoc
 from .registry import Format, ReadContext
 
@@ -169,14 +170,35 @@ def region_id(doc_id: str, layer: str, span: dict[str, Any]) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:10]
 
 
-def labeling_config(labels: list[str] | tuple[str, ...]) -> str:
-    """The Label Studio labelling config the exported tasks fit."""
+def labeling_config(labels: list[str] | tuple[str, ...], schema: Schema | None = None) -> str:
+    """The Label Studio labelling config the exported tasks fit: the span labels, and from the
+    project's schema its relations, per-region controls for span attributes and document-level
+    choices for article labels."""
     items = "\n".join(f"    <Label value={quoteattr(name)}/>" for name in labels)
-    return (
-        '<View>\n  <Labels name="label" toName="text">\n'
-        f"{items}\n  </Labels>\n"
-        '  <Text name="text" value="$text"/>\n</View>\n'
-    )
+    out = ['<View>\n  <Labels name="label" toName="text">\n' f"{items}\n  </Labels>\n",
+           '  <Text name="text" value="$text"/>\n']
+    schema = schema or Schema()
+    if schema.relations:
+        out.append("  <Relations>\n" + "".join(
+            f"    <Relation value={quoteattr(r.name)}/>\n" for r in schema.relations) + "  </Relations>\n")
+    for a in schema.attributes:
+        shown = ('perRegion="true" visibleWhen="region-selected" '
+                 f'whenLabelValue={quoteattr(",".join(a.labels))}')
+        if a.kind == "text":
+            out.append(f'  <TextArea name={quoteattr(a.name)} toName="text" {shown} '
+                       'maxSubmissions="1"/>\n')
+        else:
+            values = a.values if a.kind == "choice" else ("yes", "no")
+            out.append(f'  <Choices name={quoteattr(a.name)} toName="text" choice="single" {shown}>\n'
+                       + "".join(f"    <Choice value={quoteattr(v)}/>\n" for v in values)
+                       + "  </Choices>\n")
+    for g in schema.article_labels:
+        choice = "multiple" if g.multiple else "single"
+        out.append(f'  <Choices name={quoteattr(g.group)} toName="text" choice="{choice}">\n'
+                   + "".join(f"    <Choice value={quoteattr(v)}/>\n" for v in g.values)
+                   + "  </Choices>\n")
+    out.append("</View>\n")
+    return "".join(out)
 
 
 class LabelStudioWriter(Writer):
@@ -190,16 +212,36 @@ class LabelStudioWriter(Writer):
     def _annotation(self, doc: ExportDoc, name: str, spans: list[dict[str, Any]],
                     cancelled: bool) -> dict[str, Any]:
         result = []
+        regions: dict[str, str] = {}  # span id -> region id
         for span in spans:
+            rid = regions[span["id"]] = region_id(doc.id, name, span)
+            where = {"start": span["start"], "end": span["end"]}
             region: dict[str, Any] = {
-                "id": region_id(doc.id, name, span),
-                "from_name": "label", "to_name": "text", "type": "labels", "origin": "manual",
-                "value": {"start": span["start"], "end": span["end"], "text": span["text"],
-                          "labels": [span["label"]]},
+                "id": rid, "from_name": "label", "to_name": "text", "type": "labels",
+                "origin": "manual", "value": {**where, "text": span["text"], "labels": [span["label"]]},
             }
             if span.get("note"):
                 region["meta"] = {"text": [span["note"]]}
             result.append(region)
+            for attribute, value in span.get("attributes", {}).items():
+                kind = self.options.schema.attribute(attribute)
+                if kind is not None and kind.kind == "text":
+                    result.append({"id": rid, "from_name": attribute, "to_name": "text",
+                                   "type": "textarea", "origin": "manual",
+                                   "value": {**where, "text": [value]}})
+                else:
+                    shown = ("yes" if value else "no") if isinstance(value, bool) else value
+                    result.append({"id": rid, "from_name": attribute, "to_name": "text",
+                                   "type": "choices", "origin": "manual",
+                                   "value": {**where, "choices": [shown]}})
+        for relation in doc.relations_of(name):
+            if relation["head"] in regions and relation["child"] in regions:
+                result.append({"from_id": regions[relation["head"]], "to_id": regions[relation["child"]],
+                               "type": "relation", "direction": "right",
+                               "labels": [relation["label"]]})
+        for group, values in doc.labels.get(name, {}).items():
+            result.append({"id": f"doc-{group}"[:40], "from_name": group, "to_name": "text",
+                           "type": "choices", "origin": "manual", "value": {"choices": list(values)}})
         annotation: dict[str, Any] = {
             "result": result, "was_cancelled": cancelled, "ground_truth": name == GOLD,
             "created_username": name,
@@ -240,6 +282,17 @@ class LabelStudioWriter(Writer):
     def _finish(self) -> None:
         assert self.out is not None
         self.out.write(b"]\n" if self._first else b"\n]\n")
+
+    def close(self) -> WriteReport:
+        """Put the tasks in place, and beside them the labelling config they fit
+        (``<name>.label_config.xml``: paste it into the Label Studio project's settings)."""
+        report = super().close()
+        if str(self.target) != "-":
+            config = self.target.with_name(self.target.stem + ".label_config.xml")
+            config.write_text(labeling_config(self.options.labels, self.options.schema),
+                              encoding="utf-8")
+            report.files.append(config)
+        return report
 
 
 # ------------------------------------------------------------------------------ reading
@@ -310,13 +363,50 @@ def _distinct(name: str, taken: dict[str, Any], annotation_id: Any, index: int) 
     return distinct
 
 
-def _ls_spans(results: Any, text: Any, name: str | None) -> list[dict[str, Any]]:
+def _ls_spans(results: Any, text: Any, name: str | None, into: dict[str, Any] | None = None,
+              ) -> list[dict[str, Any]]:
+    """The spans of an annotation's results; with ``into`` (the native record being built) also
+    its relations (``relation`` results), span attributes (per-region ``choices`` and
+    ``textarea``) and article labels (``choices`` without a region)."""
     spans: list[dict[str, Any]] = []
+    by_region: dict[str, list[dict[str, Any]]] = {}
+    rest: list[dict[str, Any]] = []
     for result in results if isinstance(results, list) else []:
-        if not isinstance(result, dict) or result.get("type") != "labels":
+        if not isinstance(result, dict):
+            continue
+        if result.get("type") != "labels":
+            rest.append(result)
             continue
         value = result.get("value") if isinstance(result.get("value"), dict) else {}
-        spans += _ls_value_spans(value, text, name, _ls_note(result))
+        found = _ls_value_spans(value, text, name, _ls_note(result))
+        rid = result.get("id")
+        for n, span in enumerate(found):
+            if isinstance(rid, str):
+                span["id"] = f"{name}:{rid}" if n == 0 else f"{name}:{rid}:{n}"
+        if isinstance(rid, str):
+            by_region.setdefault(rid, []).extend(found)
+        spans += found
+    if into is None:
+        return spans
+    for result in rest:
+        value = result.get("value") if isinstance(result.get("value"), dict) else {}
+        kind, rid, control = result.get("type"), result.get("id"), result.get("from_name")
+        if kind == "relation":
+            heads, children = by_region.get(result.get("from_id"), []), by_region.get(result.get("to_id"), [])
+            for label in result.get("labels") or []:
+                if heads and children:
+                    into.setdefault("relations", []).append(
+                        {"head": heads[0]["id"], "child": children[0]["id"], "label": label,
+                         **({"annotator": name} if name else {})})
+        elif kind in ("choices", "textarea") and isinstance(control, str):
+            chosen = value.get("choices") if kind == "choices" else value.get("text")
+            if not isinstance(chosen, list) or not chosen:
+                continue
+            if isinstance(rid, str) and rid in by_region and "start" in value:
+                for span in by_region[rid]:
+                    span.setdefault("attributes", {})[control] = chosen[0]
+            elif "start" not in value and kind == "choices" and name:
+                into.setdefault("labels", {}).setdefault(name, {})[control] = list(chosen)
     return spans
 
 
@@ -344,6 +434,7 @@ def _doc_id(*candidates: Any) -> str | int | None:
 def from_label_studio(task: dict[str, Any], names: LSNames | None = None) -> dict[str, Any]:
     """One task of Label Studio's JSON export (or of tui-reader's) in the native shape."""
     names = names or LSNames()
+    out: dict[str, Any] = {}
     data = task.get("data") if isinstance(task.get("data"), dict) else {}
     text = data.get("text")
     if not isinstance(text, str):
@@ -363,7 +454,7 @@ def from_label_studio(task: dict[str, Any], names: LSNames | None = None) -> dic
         if name:
             name = _distinct(name, taken, annotation.get("id"), index)
             (cancelled if annotation.get("was_cancelled") else done).append(name)
-        spans += _ls_spans(annotation.get("result"), text, name)
+        spans += _ls_spans(annotation.get("result"), text, name, out)
     # A draft not attached to an annotation is work in progress: its spans, no status.
     for draft in task.get("drafts") if isinstance(task.get("drafts"), list) else []:
         if not isinstance(draft, dict) or draft.get("annotation") is not None:
@@ -372,7 +463,7 @@ def from_label_studio(task: dict[str, Any], names: LSNames | None = None) -> dic
         if name and name not in taken:
             spans += _ls_spans(draft.get("result"), text, name)
     meta = {k: v for k, v in data.items() if k not in ("text", DOC_ID, "id")}
-    out: dict[str, Any] = {"text": text, "spans": spans, "meta": meta}
+    out.update({"text": text, "spans": spans, "meta": meta})
     doc_id = _doc_id(data.get(DOC_ID), data.get("id"), task.get("id"))
     if doc_id is not None:
         out["id"] = doc_id
