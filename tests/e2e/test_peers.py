@@ -397,6 +397,36 @@ def test_doccano_keeps_every_span_where_overlaps_are_allowed_and_the_notice_coun
     assert kept < union and len(kept) == len(union) - depending  # ...as many lost as we said
 
 
+def test_relations_go_through_doccano(doccano, tmp_path):
+    text = "“We will win,” said Ana Ruiz. The minister disagreed, Bo Li wrote."
+    project = Project.open(tmp_path / "schema", create=True)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text(text, encoding="utf-8")
+    import_paths(project, [tmp_path / "corpus"], "importer")
+    quote = project.add_span("a.txt", 0, text.index(" said"), "quote", "ana")
+    source = project.add_span("a.txt", text.index("Ana"), text.index("."), "source", "ana")
+    opinion = project.add_span("a.txt", text.index("The minister"), text.index(", Bo"), "opinion", "ana")
+    writer = project.add_span("a.txt", text.index("Bo Li"), text.index(" wrote"), "source", "ana")
+    project.add_relation("a.txt", quote.id, source.id, "attributed_to", "ana")
+    project.add_relation("a.txt", opinion.id, writer.id, "attributed_to", "ana")
+    out = tmp_path / "rel.jsonl"
+    export_dataset(project, "doccano-rel", out)
+    created = doccano.call("POST", "/v1/projects", {
+        "name": "relations", "description": "tui-reader", "project_type": "SequenceLabeling",
+        "resourcetype": "SequenceLabelingProject", "allow_overlapping": True, "use_relation": True,
+    })["id"]
+    assert doccano_upload(doccano, created, "rel.jsonl", out.read_bytes(), "RelationExtraction") == []
+    names = {t["id"]: t["text"] for t in doccano.call("GET", f"/v1/projects/{created}/span-types")}
+    relation_names = {t["id"]: t["text"]
+                      for t in doccano.call("GET", f"/v1/projects/{created}/relation-types")}
+    (example,) = doccano_all(doccano, f"/v1/projects/{created}/examples")
+    spans = {s["id"]: (s["start_offset"], s["end_offset"], names[s["label"]])
+             for s in doccano_all(doccano, f"/v1/projects/{created}/examples/{example['id']}/spans")}
+    stored = {(spans[r["from_id"]], spans[r["to_id"]], relation_names[r["type"]])
+              for r in doccano_all(doccano, f"/v1/projects/{created}/examples/{example['id']}/relations")}
+    assert stored == {(quote.key, source.key, "attributed_to"), (opinion.key, writer.key, "attributed_to")}
+
+
 def test_what_is_labelled_in_doccano_comes_back(doccano, source, tmp_path):
     team = fresh_copy(source, tmp_path / "team")
     out = tmp_path / "texts.jsonl"

@@ -228,9 +228,11 @@ def start_doccano(data_dir: Path) -> Server:
     return server
 
 
-def doccano_upload(server: Server, project_id: int, name: str, content: bytes) -> list[Any]:
+def doccano_upload(server: Server, project_id: int, name: str, content: bytes,
+                   task_name: str = "SequenceLabeling") -> list[Any]:
     """Upload a JSONL file through doccano's own import (filepond, then its task queue); returns
-    the import's errors."""
+    the import's errors. ``task_name``: "SequenceLabeling", or "RelationExtraction" for the
+    JSONL(Relation) shape."""
     boundary = uuid.uuid4().hex
     body = (f'--{boundary}\r\nContent-Disposition: form-data; name="filepond"; filename="{name}"\r\n'
             "Content-Type: application/octet-stream\r\n\r\n").encode() + content + (
@@ -239,7 +241,7 @@ def doccano_upload(server: Server, project_id: int, name: str, content: bytes) -
                             content_type=f"multipart/form-data; boundary={boundary}")
     upload_id = upload_id.decode() if isinstance(upload_id, bytes) else str(upload_id)
     task = server.call("POST", f"/v1/projects/{project_id}/upload", {
-        "uploadIds": [upload_id], "format": "JSONL", "task": "SequenceLabeling",
+        "uploadIds": [upload_id], "format": "JSONL", "task": task_name,
         "column_data": "text", "column_label": "label", "encoding": "utf_8",
     })
     status = doccano_wait(server, task["task_id"])

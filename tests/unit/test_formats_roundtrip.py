@@ -210,7 +210,7 @@ def test_doccano_reader_accepts_labels_and_entities():
                  "spans": [{"start": 0, "end": 3, "label": "claim", "annotator": "ana"}]}
     b = from_doccano({"text": "abc def", "entities": [
         {"id": 1, "start_offset": 4, "end_offset": 7, "label": "quote"}], "relations": []})
-    assert b["spans"] == [{"start": 4, "end": 7, "label": "quote"}]
+    assert b["spans"] == [{"start": 4, "end": 7, "label": "quote", "id": "1"}]
 
 
 def test_crlf_source_in_foreign_formats_is_mapped_to_lf(tmp_path):

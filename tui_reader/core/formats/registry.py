@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from .base import ExportReport, Writer, WriterOptions
 
 # Registry order is the order of --format's choices and of the README's table.
-_MODULES = ("jsonl", "prodigy", "spacy_docbin", "hf", "doccano", "label_studio", "brat", "conll",
-            "gliner")
+_MODULES = ("jsonl", "prodigy", "spacy_docbin", "hf", "doccano", "doccano_relations", "label_studio",
+            "brat", "conll", "gliner")
 
 
 @dataclass
