@@ -123,7 +123,7 @@ def test_datasets_loads_the_hf_rows_and_bio_matches_the_spans(tmp_path):
     # the folder loads as it is too: splits from the card's YAML, with the declared types
     folder = datasets.load_dataset(str(tmp_path / "hf"), cache_dir=cache)
     assert set(folder) == {"train"}
-    assert folder["train"].features == hf_features(labels)
+    assert folder["train"].features == hf_features(labels, project.config.schema)
     card = (tmp_path / "hf" / "README.md").read_text("utf-8")
     assert card.startswith("---\nlicense: unknown\n") and "split: test" not in card
     export_dataset(project, "hf", tmp_path / "hf2", split="train=0.5,test=0.5", seed=5)

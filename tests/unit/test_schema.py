@@ -405,3 +405,23 @@ def test_review_offers_relations_and_attributes_into_the_gold_layer(tmp_path):
         ("quote", "Ana Ruiz")]
     assert by_id[adjudicated.relations[0]["head"]]["attributes"] == {"kind": "direct"}
     assert adjudicated.single_labels() == {"genre": ["news report"]}
+
+
+def test_hf_relations_column_resolves_to_the_right_spans(tmp_path):
+    datasets = pytest.importorskip("datasets", reason="datasets is not installed")
+    project = _annotated(tmp_path)
+    _gold_bo(project, "hf", tmp_path / "hub")
+    (row,) = datasets.load_dataset(str(tmp_path / "hub"), cache_dir=str(tmp_path / "cache"))["train"]
+    spans = row["spans"]
+    resolved = sorted((spans[r["head"]]["label"], row["text"][spans[r["child"]]["start"]:
+                                                              spans[r["child"]]["end"]], r["label"])
+                      for r in row["relations"])
+    assert resolved == [("opinion", "Ana Ruiz", "attributed_to"), ("quote", "Ana Ruiz", "attributed_to")]
+    assert [s["attributes"]["kind"] for s in spans if s["label"] == "quote"] == ["direct"]
+    assert [s["attributes"]["kind"] for s in spans if s["label"] != "quote"] == [None, None]
+    assert row["genre"] == "opinion piece"
+    import json
+
+    described = json.loads((tmp_path / "hub" / "labels.json").read_text("utf-8"))
+    assert described["relations"]["attributed_to"]["children"] == ["source"]
+    assert described["article_labels"]["genre"]["column"] == "genre"

@@ -143,7 +143,8 @@ def export_dataset(
             report.total.files = [p for r in report.splits.values() for p in r.files]
             # Every folder export names its labels (the Hugging Face layout expects it).
             labels = [(label.name, label.description) for label in project.config.labels]
-            (staging / "labels.json").write_text(labels_json(labels), encoding="utf-8")
+            (staging / "labels.json").write_text(labels_json(labels, project.config.schema),
+                                                 encoding="utf-8")
             if card:
                 from .card import dataset_card
 

@@ -39,6 +39,7 @@ import orjson
 
 from ..agreement import agreement_markdown
 from ..errors import InputError
+from ..schema import Schema
 from .base import ExportReport, Writer, overlapping_same_label
 from .dataset import ExportDoc
 from .registry import Format
@@ -82,36 +83,71 @@ def bio_column(label: str) -> str:
     return f"bio_{label}"
 
 
-def labels_json(labels: list[tuple[str, str]] | tuple[tuple[str, str], ...]) -> str:
-    """``labels.json``: label names (config order), descriptions, and their BIO column names."""
-    data = {
+_COLUMNS = ("id", "text", "spans", "tokens", "token_offsets", "relations")
+
+
+def group_column(group: str) -> str:
+    """The column of one group of article labels: its name, unless a column has that name."""
+    return f"article_{group}" if group in _COLUMNS or group.startswith("bio_") else group
+
+
+def labels_json(labels: list[tuple[str, str]] | tuple[tuple[str, str], ...],
+                schema: Schema | None = None) -> str:
+    """``labels.json``: label names (config order), descriptions, their BIO column names, and
+    the project's relations, span attributes and article-label groups with their columns."""
+    schema = schema or Schema()
+    data: dict[str, Any] = {
         "labels": [name for name, _ in labels],
         "descriptions": {name: description for name, description in labels},
         "bio_columns": {name: bio_column(name) for name, _ in labels},
         "bio_tags": ["O", "B", "I"],
         "offsets": "code points into text, end exclusive",
     }
+    if schema.relations:
+        data["relations"] = {r.name: {"heads": list(r.heads), "children": list(r.children),
+                                      "directed": r.directed, "description": r.description}
+                             for r in schema.relations}
+        data["relations_column"] = "relations: head and child index into spans"
+    if schema.attributes:
+        data["span_attributes"] = {a.name: {"labels": list(a.labels), "type": a.kind,
+                                            "values": list(a.values), "description": a.description}
+                                   for a in schema.attributes}
+    if schema.article_labels:
+        data["article_labels"] = {g.group: {"column": group_column(g.group), "values": list(g.values),
+                                            "multiple": g.multiple, "description": g.description}
+                                  for g in schema.article_labels}
     return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
-def hf_features(labels: list[str] | tuple[str, ...]) -> Any:
+def hf_features(labels: list[str] | tuple[str, ...], schema: Schema | None = None) -> Any:
     """The ``datasets.Features`` of a row (needs the ``datasets`` package)."""
     from datasets import Features, Sequence, Value
 
+    schema = schema or Schema()
+    span: dict[str, Any] = {"start": Value("int32"), "end": Value("int32"), "label": Value("string")}
+    if schema.attributes:
+        span["attributes"] = {a.name: Value("string") for a in schema.attributes}
     features: dict[str, Any] = {
         "id": Value("string"),
         "text": Value("string"),
-        "spans": [{"start": Value("int32"), "end": Value("int32"), "label": Value("string")}],
+        "spans": [span],
         "tokens": Sequence(Value("string")),
         "token_offsets": Sequence(Sequence(Value("int32"))),
     }
     for label in labels:
         features[bio_column(label)] = Sequence(Value("string"))
+    if schema.relations:
+        features["relations"] = [{"head": Value("int32"), "child": Value("int32"),
+                                  "label": Value("string")}]
+    for group in schema.article_labels:
+        features[group_column(group.group)] = (Sequence(Value("string")) if group.multiple
+                                               else Value("string"))
     return Features(features)
 
 
-def features_yaml(labels: list[str] | tuple[str, ...]) -> str:
+def features_yaml(labels: list[str] | tuple[str, ...], schema: Schema | None = None) -> str:
     """``dataset_info.features`` for a dataset card's YAML header (the shape of hf_features)."""
+    schema = schema or Schema()
     lines = [
         "  features:",
         "  - name: id", "    dtype: string",
@@ -120,25 +156,47 @@ def features_yaml(labels: list[str] | tuple[str, ...]) -> str:
         "    - name: start", "      dtype: int32",
         "    - name: end", "      dtype: int32",
         "    - name: label", "      dtype: string",
+    ]
+    if schema.attributes:
+        lines += ["    - name: attributes", "      struct:"]
+        for a in schema.attributes:
+            lines += [f"      - name: {a.name}", "        dtype: string"]
+    lines += [
         "  - name: tokens", "    sequence: string",
         "  - name: token_offsets", "    sequence:", "      sequence: int32",
     ]
     for label in labels:
         lines += [f"  - name: {bio_column(label)}", "    sequence: string"]
+    if schema.relations:
+        lines += ["  - name: relations", "    list:",
+                  "    - name: head", "      dtype: int32",
+                  "    - name: child", "      dtype: int32",
+                  "    - name: label", "      dtype: string"]
+    for group in schema.article_labels:
+        lines += [f"  - name: {group_column(group.group)}",
+                  "    sequence: string" if group.multiple else "    dtype: string"]
     return "\n".join(lines)
 
 
-def arrow_schema(labels: list[str] | tuple[str, ...]) -> Any:
+def arrow_schema(labels: list[str] | tuple[str, ...], schema: Schema | None = None) -> Any:
     """The Parquet schema of a row (the shape of :func:`hf_features`)."""
     pa = require_pyarrow()
+    schema = schema or Schema()
+    span = [("start", pa.int32()), ("end", pa.int32()), ("label", pa.string())]
+    if schema.attributes:
+        span.append(("attributes", pa.struct([(a.name, pa.string()) for a in schema.attributes])))
     fields = [
         ("id", pa.string()), ("text", pa.string()),
-        ("spans", pa.list_(pa.struct([("start", pa.int32()), ("end", pa.int32()),
-                                      ("label", pa.string())]))),
+        ("spans", pa.list_(pa.struct(span))),
         ("tokens", pa.list_(pa.string())),
         ("token_offsets", pa.list_(pa.list_(pa.int32()))),
     ]
     fields += [(bio_column(label), pa.list_(pa.string())) for label in labels]
+    if schema.relations:
+        fields.append(("relations", pa.list_(pa.struct([("head", pa.int32()), ("child", pa.int32()),
+                                                         ("label", pa.string())]))))
+    fields += [(group_column(g.group), pa.list_(pa.string()) if g.multiple else pa.string())
+               for g in schema.article_labels]
     return pa.schema(fields)
 
 
@@ -183,7 +241,7 @@ class HFWriter(Writer):
         check_license(self.options.extra.get("license"))
         import pyarrow.parquet as pq
 
-        self._schema = arrow_schema(self.options.labels)
+        self._schema = arrow_schema(self.options.labels, self.options.schema)
         self._rows: list[dict[str, Any]] = []
         self._parquet = pq.ParquetWriter(self.out, self._schema)
 
@@ -194,15 +252,38 @@ class HFWriter(Writer):
         )
         self.lose("spans not aligned to tokens left out of the BIO columns", doc, unaligned)
         self.lose("overlapping spans of the same label left out of the BIO columns", doc, overlapping)
+        schema = self.options.schema
+        out_spans = []
+        for s in spans:
+            span: dict[str, Any] = {"start": s["start"], "end": s["end"], "label": s["label"]}
+            if schema.attributes:
+                given = s.get("attributes", {})
+                span["attributes"] = {
+                    a.name: (("yes" if given[a.name] else "no") if isinstance(given.get(a.name), bool)
+                             else given.get(a.name))
+                    for a in schema.attributes}
+            out_spans.append(span)
         row: dict[str, Any] = {
             "id": doc.id,
             "text": doc.text,
-            "spans": [{"start": s["start"], "end": s["end"], "label": s["label"]} for s in spans],
+            "spans": out_spans,
             "tokens": [t.text for t in toks],
             "token_offsets": [[t.start, t.end] for t in toks],
         }
         for label in self.options.labels:
             row[bio_column(label)] = columns[label]
+        index = {s["id"]: n for n, s in enumerate(spans)}
+        if schema.relations:
+            row["relations"] = [{"head": index[r["head"]], "child": index[r["child"]],
+                                 "label": r["label"]} for r in doc.relations]
+        else:
+            self.lose("relations dropped", doc, len(doc.relations))
+        chosen = doc.single_labels()
+        for group in schema.article_labels:
+            values = chosen.get(group.group, [])
+            row[group_column(group.group)] = values if group.multiple else (values[0] if values else None)
+        self.lose("article labels of groups not in config.toml dropped", doc,
+                  sum(1 for g in chosen if schema.article_group(g) is None))
         self._rows.append(row)
         if len(self._rows) >= ROWS_PER_GROUP:
             self._flush_rows()
@@ -249,7 +330,7 @@ def _yaml_string(value: str) -> str:
 
 
 def card_header(report: ExportReport, labels: tuple[str, ...] | list[str], license: str,
-                language: str, title: str) -> str:
+                language: str, title: str, schema: Schema | None = None) -> str:
     """The YAML header the Hub reads: license, language, task categories, size category,
     configs (one data_files entry per split) and dataset_info (features, splits)."""
     splits = [(name, r) for name, r in report.splits.items() if r.files]
@@ -266,7 +347,7 @@ def card_header(report: ExportReport, labels: tuple[str, ...] | list[str], licen
     ]
     for name, _ in splits:
         lines += [f"  - split: {name}", f"    path: {shard_path(name)}"]
-    lines += ["dataset_info:", features_yaml(labels), "  splits:"]
+    lines += ["dataset_info:", features_yaml(labels, schema), "  splits:"]
     for name, split_report in splits:
         lines += [f"  - name: {name}", f"    num_examples: {split_report.documents}"]
     lines += ["---", ""]
@@ -283,7 +364,8 @@ def hub_card(project: Project, report: ExportReport) -> str:
     language = report.options.get("lang") or "en"
     title = f"{report.target.name}: labelled spans in news articles"
     splits = [(name, r) for name, r in report.splits.items() if r.files]
-    out = [card_header(report, labels, license, language, title)]
+    schema = project.config.schema
+    out = [card_header(report, labels, license, language, title, schema)]
     out.append(f"# {title}\n")
     out.append(
         f"{report.total.documents} news articles with {report.total.spans} labelled spans "
@@ -306,6 +388,17 @@ def hub_card(project: Project, report: ExportReport) -> str:
     for label in labels:
         out.append(f"| `{bio_column(label)}` | list of string | `B`/`I`/`O` per token for "
                    f"{_cell(label)} spans |")
+    if schema.attributes:
+        out.append("| `spans[].attributes` | {" + ", ".join(a.name for a in schema.attributes)
+                   + "} | each span's attributes (yes/no as `yes`/`no`; null where unset) |")
+    if schema.relations:
+        out.append("| `relations` | list of {head, child, label} | relations between spans: `head` "
+                   "and `child` are indices into `spans` ("
+                   + ", ".join(_cell(r.name) for r in schema.relations) + ") |")
+    for group in schema.article_labels:
+        out.append(f"| `{group_column(group.group)}` | "
+                   + ("list of string" if group.multiple else "string")
+                   + f" | the article's {_cell(group.group)}: {_cell(', '.join(group.values))} |")
     out.append("")
     out.append("| split | file | documents | spans |")
     out.append("| --- | --- | --- | --- |")
