@@ -727,7 +727,7 @@ class Project:
             tables = _checked_tables(storage.read(), self.doc_path(doc_id), _SHARD_KEYS)
             if change(tables) is not False:
                 storage.write(tables)
-                self._index.put(doc_id, tables)
+                self._index.put(doc_id, tables, later=self.bulk)
 
     def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
                     length: int) -> None:
@@ -845,7 +845,8 @@ class Project:
             yield self.summary(info.id)
 
     def sync(self) -> None:
-        """Flush everything written in bulk mode to disk."""
+        """Flush everything written in bulk mode to disk (and the summaries it kept back)."""
+        self._index.flush()
         os.sync()
 
     def clean_temp_files(self, older_than: float = 60.0) -> int:

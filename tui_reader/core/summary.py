@@ -111,6 +111,7 @@ class SummaryIndex:
         self._stripe_of = stripe_of
         self._lock_of = lock_of
         self._cache: dict[int, tuple[list[int] | None, dict[str, Row]]] = {}
+        self._pending: dict[int, dict[str, Row]] = {}  # deferred rows by stripe (bulk writes)
 
     def _file(self, stripe: int) -> Path:
         return self.folder / f"{stripe:03d}.json"
@@ -130,14 +131,30 @@ class SummaryIndex:
         self._cache[stripe] = (identity, rows)
         return rows
 
-    def put(self, doc_id: str, tables: dict[str, Any]) -> None:
-        """Record the summary of a document just written (the caller holds its stripe's lock)."""
+    def put(self, doc_id: str, tables: dict[str, Any], later: bool = False) -> None:
+        """Record the summary of a document just written (the caller holds its stripe's lock);
+        ``later``: keep it until :meth:`flush` (an import writes thousands of documents, and each
+        index file once is enough)."""
         stripe = self._stripe_of(doc_id)
+        row = {**summarize(tables), "file": _identity(self._path_of(doc_id))}
+        if later:
+            self._pending.setdefault(stripe, {})[doc_id] = row
+            return
+        self._write(stripe, {doc_id: row})
+
+    def _write(self, stripe: int, new_rows: dict[str, Row]) -> None:
         rows = dict(self._rows(stripe))
-        rows[doc_id] = {**summarize(tables), "file": _identity(self._path_of(doc_id))}
+        rows.update(new_rows)
         self.folder.mkdir(exist_ok=True)
         write_json_atomic(self._file(stripe), {"documents": rows}, fsync=False)
         self._cache.pop(stripe, None)
+
+    def flush(self) -> None:
+        """Write the rows :meth:`put` kept for later, each index file once, under its lock."""
+        pending, self._pending = self._pending, {}
+        for stripe, rows in sorted(pending.items()):
+            with self._lock_of(stripe):
+                self._write(stripe, rows)
 
     def get(self, doc_id: str, read_tables: Callable[[], dict[str, Any]]) -> DocSummary:
         stripe = self._stripe_of(doc_id)
