@@ -207,6 +207,7 @@ class Project:
         self._catalog_db = SafeTinyDB(root / "catalog.json", lock=FlockLock(root / "locks" / "catalog.lock"))
         self._stripes: dict[int, FlockLock] = {}
         self._dbs: dict[str, SafeTinyDB] = {}
+        self._paths: dict[str, Path] = {}
         self._catalog: list[DocumentInfo] = []
         self._by_id: dict[str, DocumentInfo] = {}
         self._catalog_stamp: tuple[int, int] | None = None
@@ -337,8 +338,11 @@ class Project:
 
     # ------------------------------------------------------------------ shards
     def doc_path(self, doc_id: str) -> Path:
-        h = _doc_hash(doc_id)
-        return self.root / "docs" / h[:2] / f"{h}.json"
+        path = self._paths.get(doc_id)
+        if path is None:  # a stat per document on every scan: not a new Path each time
+            h = _doc_hash(doc_id)
+            path = self._paths[doc_id] = Path(f"{self.root}/docs/{h[:2]}/{h}.json")
+        return path
 
     def _lock_for(self, doc_id: str) -> FlockLock:
         return self._stripe_lock(_stripe_of(doc_id))
