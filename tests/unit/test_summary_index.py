@@ -83,3 +83,18 @@ def test_a_project_made_before_the_index_gets_one(tmp_path):
     assert stats["status"]["alice"]["done"] == 1 and stats["status"]["bob"]["skipped"] == 1
     assert stats["time"]["alice"]["seconds"] == 42.5
     assert len(list((root / "index").iterdir())) == 2  # one file per stripe that has documents
+
+
+def test_scans_after_the_first_read_no_document_file(tmp_path, monkeypatch):
+    project = _labelled(tmp_path)
+    seen: dict = {}
+    assert len(project.progress_changes("ana", seen)) == len(TEXTS)
+    reads = _count_reads(project, monkeypatch)
+    assert project.progress_changes("ana", seen) == {}
+    other = Project.open(project.root)  # a teammate's process
+    other.set_status("d5", "bo", "done")
+    other.add_span("d4", 0, 8, "claim", "ana")
+    changed = project.progress_changes("ana", seen)
+    assert set(changed) == {"d4", "d5"}
+    assert changed["d5"].done_by == ("bo",) and changed["d4"].status == "in progress"
+    assert reads == []  # the summaries came from the index

@@ -44,6 +44,7 @@ class DocSummary:
     id: str
     spans: int  # everyone's
     annotators: dict[str, AnnotatorSummary]
+    file: list[int] | None = None  # the identity of the document file it was made from
 
     def status_of(self, annotator: str) -> str:
         summary = self.annotators.get(annotator)
@@ -92,7 +93,7 @@ def _summary(doc_id: str, row: Row) -> DocSummary:
         name: AnnotatorSummary(a.get("status"), a.get("labels", {}), a.get("relations", {}),
                                a.get("article_labels", {}), a.get("seconds", 0.0))
         for name, a in row["annotators"].items()
-    })
+    }, row.get("file"))
 
 
 def _identity(path: Path) -> list[int] | None:
@@ -166,4 +167,19 @@ class SummaryIndex:
         with self._lock_of(stripe):
             tables = read_tables()
             self.put(doc_id, tables)
-        return _summary(doc_id, summarize(tables))
+        return _summary(doc_id, {**summarize(tables), "file": _identity(self._path_of(doc_id))})
+
+    def identities(self, stripes: range) -> dict[int, list[int] | None]:
+        """The identity (inode, mtime, size) of each index file: a stat each."""
+        return {stripe: _identity(self._file(stripe)) for stripe in stripes}
+
+    def summaries_changed(self, seen: dict[int, list[int] | None], stripes: range,
+                          ) -> list[DocSummary]:
+        """The summaries in the index files that changed since ``seen`` (stripe -> identity,
+        updated in place): a stat per index file, a read only of the changed ones."""
+        out: list[DocSummary] = []
+        for stripe, identity in self.identities(stripes).items():
+            if seen.get(stripe) != identity:
+                seen[stripe] = identity
+                out += [_summary(doc_id, row) for doc_id, row in self._rows(stripe).items()]
+        return out
