@@ -20,12 +20,14 @@ from textual.strip import Strip
 from textual.widgets import OptionList, Static
 
 import tui_reader.core.storage as storage
+import tui_reader.ui.saving as saving
 from tests.helpers import import_corpus, make_project, stored_spans
 from tui_reader.core.store import Project
 from tui_reader.ui.app import AnnotatorApp
 from tui_reader.ui.screens.choose_span import ChooseSpanScreen
 from tui_reader.ui.screens.help import HelpScreen
 from tui_reader.ui.widgets.reading_pane import ReadingPane
+from tui_reader.ui.widgets.status_line import StatusLine
 from tui_reader.ui.wrap import cell_of_offset
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 👨‍👩‍👧: five code points, one grapheme
@@ -80,7 +82,7 @@ def make_app(db: Path, annotator: str = A) -> AnnotatorApp:
 
 
 def status_text(app: AnnotatorApp) -> str:
-    return str(app.query_one("#status", Static).render())
+    return str(app.query_one(StatusLine).render())
 
 
 def stored_status(db: Path, doc_id: str, annotator: str = A) -> str:
@@ -427,6 +429,7 @@ async def test_mouse_drag_selects_and_a_label_key_labels_the_words(db: Path) -> 
 
 
 async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(saving, "RETRY_SECONDS", 0.1)
     app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("1")  # every action saved when it happens
@@ -434,8 +437,10 @@ async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.Mo
         assert "saved" in status_text(app)
 
         real = storage.write_json_atomic
+        attempts = []
 
         def disk_full(*args: object, **kwargs: object) -> None:
+            attempts.append(args)
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(storage, "write_json_atomic", disk_full)
@@ -447,13 +452,17 @@ async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.Mo
         assert "NOT SAVED" in status_text(app)
         await pilot.press("q")  # quitting would lose it: not without asking twice
         assert app.is_running and "press q again" in status_text(app)
-        app._retry()  # the disk is still full
+        tried = len(attempts)
+        await pilot.pause(5 * saving.RETRY_SECONDS)  # retried meanwhile: the disk is still full
+        assert len(attempts) > tried
         assert "NOT SAVED" in status_text(app)
         assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
 
         monkeypatch.setattr(storage, "write_json_atomic", real)
-        app._retry()
-        await pilot.pause()
+        for _ in range(50):  # the next retry saves it
+            if "NOT SAVED" not in status_text(app):
+                break
+            await pilot.pause(saving.RETRY_SECONDS)
         assert "NOT SAVED" not in status_text(app) and "saved" in status_text(app)
         await pilot.press("3")  # usable again
     assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A), (*S2, "quote", A), (*S3, "opinion", A)]

@@ -68,11 +68,11 @@ async def test_a_span_deleted_elsewhere_is_reported_not_a_crash(tmp_path):
         assert [s.label for s in Project.open(project.root).spans("a")] == ["quote"]
 
 
-async def test_active_time_leaves_out_idle_gaps(tmp_path, monkeypatch):
+async def test_active_time_leaves_out_idle_gaps(tmp_path):
     project = make_project(tmp_path, TEXTS)
     clock = [1000.0]
-    monkeypatch.setattr(app_module, "clock", lambda: clock[0])
     app = AnnotatorApp(Project.open(project.root), "alice")
+    app.activity.clock = lambda: clock[0]
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("l")  # starts the clock
         clock[0] += 40
