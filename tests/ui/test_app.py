@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from rich.style import Style
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import OptionList, Static
@@ -630,3 +631,61 @@ async def test_narrow_terminal_collapses_panels_and_still_labels(db: Path) -> No
         await pilot.press(")", "2")
         assert "saved" in status_text(app)
     assert stored_spans(db, MIXED_ID) == [(*S2, "quote", A)]
+
+
+# ------------------------------------------------------------------- served: the server's disk
+
+
+async def test_no_screenshot_is_offered_and_none_is_written(db: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served over SSH the app runs on the server: Textual's screenshot (palette command and
+    action) would write an SVG into the server's ~/Downloads."""
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    (home / "Downloads").mkdir(parents=True)  # Textual saves there when the folder exists
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.chdir(cwd)
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+
+        async def offered() -> list[str]:
+            await pilot.pause(0.3)  # the palette gathers its commands in the background
+            commands = app.screen.query_one(CommandList)
+            return [str(commands.get_option_at_index(i).prompt).split("\n")[0]
+                    for i in range(commands.option_count)]
+
+        titles = await offered()
+        assert {"Theme", "Keys", "Quit", "Mark article done"} <= set(titles)
+        assert not [t for t in titles if "screenshot" in t.lower()]
+        await pilot.press(*"screensh")
+        assert not [t for t in await offered() if "screenshot" in t.lower()]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CommandPalette)
+        # Whatever binding or link would run Textual's screenshot action: nothing is written.
+        await app.run_action("screenshot")
+        await app.run_action("app.screenshot")
+        app.deliver_screenshot()
+        await pilot.pause(0.5)
+        assert app.is_running
+    assert [p for p in (*home.rglob("*"), *cwd.rglob("*")) if p.is_file()] == []
+
+
+async def test_a_bug_in_a_store_action_stops_the_app_with_its_traceback(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only problems a user can fix become NOT SAVED: a bug must be seen (and reported), not
+    turned into a message; what was saved before it is on disk."""
+    app = make_app(db)
+    with pytest.raises(KeyError, match="a bug"):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("1")
+
+            def broken(*args: object) -> None:
+                raise KeyError("a bug")
+
+            monkeypatch.setattr(app.session, "label", broken)
+            await pilot.press(")", "2")
+            await pilot.pause()
+    assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]

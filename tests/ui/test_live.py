@@ -9,10 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 import tui_reader.ui.app as app_module
 from tests.helpers import make_project
 from tui_reader.core.store import Project
 from tui_reader.ui.app import AnnotatorApp
+from tui_reader.ui.widgets.status_line import StatusLine
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = {"a": "First article here. It has two sentences.", "b": "Second article. Also two.",
@@ -85,3 +88,55 @@ async def test_active_time_leaves_out_idle_gaps(tmp_path):
         await pilot.pause()
     rows = Project.open(project.root)._read_shard("a")["time"].values()
     assert [r["seconds"] for r in rows if r["annotator"] == "alice"] == [60.0]
+
+
+def _seconds(db: Path, doc_id: str, annotator: str = "alice") -> list[float]:
+    rows = Project.open(db)._read_shard(doc_id).get("time", {}).values()
+    return [r["seconds"] for r in rows if r["annotator"] == annotator]
+
+
+async def test_active_time_is_recorded_while_reading_and_on_quit(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_module, "TIME_FLUSH_SECONDS", 0.2)
+    project = make_project(tmp_path, TEXTS)
+    clock = [1000.0]
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    app.activity.clock = lambda: clock[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")
+        clock[0] += 30
+        await pilot.press("l")
+        # Still on the same article: the periodic flush records it (a dropped line loses little).
+        assert await _wait_for(pilot, lambda: _seconds(project.root, "a") == [30.0])
+    assert _seconds(project.root, "a") == [30.0]  # recorded once, not again on quit
+
+
+async def test_active_time_is_recorded_on_quit(tmp_path):
+    project = make_project(tmp_path, TEXTS)
+    clock = [1000.0]
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    app.activity.clock = lambda: clock[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")
+        clock[0] += 25
+        await pilot.press("l")
+        assert _seconds(project.root, "a") == []
+        await pilot.press("q")
+    assert _seconds(project.root, "a") == [25.0]
+
+
+@pytest.mark.xfail(strict=True, raises=KeyError,
+                   reason="core: Project.update_span raises KeyError for a span that is gone; the "
+                          "app catches only TuiReaderError, so core must raise NotFoundError")
+async def test_relabelling_a_span_deleted_elsewhere_says_not_saved_and_shows_the_disk(tmp_path):
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1")
+        (span,) = Project.open(project.root).spans("a")
+        Project.open(project.root).remove_span("a", span.id)  # from a second terminal
+        await pilot.press("2")  # a relabel of the span that is gone
+        await pilot.pause()
+        assert app.is_running and "NOT SAVED" in str(app.query_one(StatusLine).render())
+        assert app.session.spans == []  # what is on disk now
+        await pilot.press("2")
+    assert [s.label for s in Project.open(project.root).spans("a")] == ["quote"]
