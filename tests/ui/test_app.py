@@ -689,3 +689,23 @@ async def test_a_bug_in_a_store_action_stops_the_app_with_its_traceback(
             await pilot.press(")", "2")
             await pilot.pause()
     assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
+
+
+# ---------------------------------------------------------------------------------------- notes
+
+
+async def test_a_note_is_saved_on_the_span_at_the_caret_and_escape_cancels(db: Path) -> None:
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "e")
+        note_field = app.query_one("#note")
+        assert app.focused is note_field
+        await pilot.press(*"[b]check[/b] it", "enter")
+        assert app.focused is app.pane and not note_field.display
+        assert [s.note for s in Project.open(db).spans(MIXED_ID)] == ["[b]check[/b] it"]
+        assert "note" in status_text(app) and "saved" in status_text(app)
+        assert "note: [b]check[/b] it" in str(app.query_one("#details", Static).render())
+        await pilot.press("e", *" and more", "escape")  # cancelled: nothing saved
+        assert app.focused is app.pane and not note_field.display
+        await pilot.pause()
+    assert [s.note for s in Project.open(db).spans(MIXED_ID)] == ["[b]check[/b] it"]
