@@ -140,3 +140,24 @@ async def test_relabelling_a_span_deleted_elsewhere_says_not_saved_and_shows_the
         assert app.session.spans == []  # what is on disk now
         await pilot.press("2")
     assert [s.label for s in Project.open(project.root).spans("a")] == ["quote"]
+
+
+async def test_a_file_damaged_elsewhere_is_reported_once_and_labelling_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.3)
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        assert await _wait_for(pilot, lambda: "b" in app.table.progress)  # the first scan is in
+        damaged = Project.open(project.root).doc_path("b")
+        damaged.write_bytes(b'{"spans": ')  # another article's file, by another program
+
+        def shown() -> str:
+            return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+        assert await _wait_for(pilot, lambda: "The article list is not up to date" in shown())
+        await pilot.pause(1.0)  # three more scans fail the same way: said once
+        assert shown().count("The article list is not up to date") == 1
+        await pilot.press("1")  # the open article is fine: labelling goes on
+        assert app.is_running and "saved" in str(app.query_one(StatusLine).render())
+    assert [s.label for s in Project.open(project.root).spans("a")] == ["claim"]
+    assert damaged.read_bytes() == b'{"spans": '  # never overwritten

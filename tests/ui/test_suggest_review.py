@@ -13,7 +13,7 @@ import pytest
 import tui_reader.core.storage as storage
 from tests.helpers import make_project
 from tui_reader.core.store import Project
-from tui_reader.ui.app import AnnotatorApp
+from tui_reader.ui.app import FIRST_SCAN_DELAY, AnnotatorApp
 
 NEWS = ('Share this article on Facebook.\n\n'
         'The minister said: "We will cut the deficit by half next year."\n\n'
@@ -168,7 +168,11 @@ async def test_accept_all_whose_save_failed_keeps_not_saved_in_sight(tmp_path, m
             Project.open(project.root).doc_path("news").write_bytes(damaged)
             reason = "not valid JSON"
         await pilot.press("A")
+        # The article list's scan reads that file too: it must not end the session either.
+        await pilot.pause(FIRST_SCAN_DELAY + 0.3)
+        await app.workers.wait_for_complete()
         await pilot.pause()
+        assert app.is_running
         status = _status(app)
         assert "NOT SAVED" in status and reason in status
         assert "Accepted" not in status

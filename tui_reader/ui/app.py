@@ -13,18 +13,16 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual import events, on, work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from ..core.errors import TuiReaderError
 from ..core.model import DocProgress, Span
 from ..core.review import GOLD, review_queue, review_suggestions
-from ..core.search import matching_documents
 from ..core.session import AnnotationSession, Change
 from ..core.store import Project
 from ..core.suggest.proposal import Suggestion
@@ -33,7 +31,9 @@ from .activity import TIME_FLUSH_SECONDS, ActivityClock
 from .keymap import APP_KEYS, bindings
 from .learning import LearnedSuggestions
 from .saving import Saver
-from .widgets.article_list import FILTERS, ArticleTable
+from .widgets.article_browser import ArticleBrowser
+from .widgets.article_header import ArticleHeader, Heading
+from .widgets.article_list import ArticleTable
 from .widgets.label_panel import LabelPanel
 from .widgets.reading_pane import ReadingPane
 from .widgets.status_line import Notice, StatusLine, Tone
@@ -79,19 +79,16 @@ class AnnotatorApp(App[None]):
         self._progress_set: set[str] = set()  # documents whose progress the UI set itself
         self._seen: dict[str, int] = {}  # doc id -> mtime of its file when its progress was read
         self._polled_once = False
-        self._search = ""
+        self._scan_problem = ""  # why the last scan of the articles' progress failed
         for label in project.config.labels:
             self.bind(label.key, f"label('{label.name}')", description=label.name, show=False)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
-            with Vertical(id="list"):
-                yield Static(id="progress")
-                yield Input(placeholder="search titles and text", id="search")
-                yield ArticleTable(id="articles")
+            yield ArticleBrowser(self.project, id="list")
             with Vertical(id="main"):
-                yield Static(id="article-header")
+                yield ArticleHeader(id="article-header")
                 yield ReadingPane(id="pane")
             yield LabelPanel(self.project.config.labels, id="panel")
         yield StatusLine(self.session.annotator, id="status").data_bind(AnnotatorApp.snap_words)
@@ -106,6 +103,10 @@ class AnnotatorApp(App[None]):
         return self.query_one(LabelPanel)
 
     @property
+    def browser(self) -> ArticleBrowser:
+        return self.query_one(ArticleBrowser)
+
+    @property
     def table(self) -> ArticleTable:
         return self.query_one(ArticleTable)
 
@@ -114,7 +115,6 @@ class AnnotatorApp(App[None]):
         return self.query_one(StatusLine)
 
     def on_mount(self) -> None:
-        self.query_one("#search", Input).display = False
         self.pane.set_labels(self.project.config.labels)
         self.pane.set_show_others(self.show_others)
         if self.reviewer is not None:
@@ -126,10 +126,7 @@ class AnnotatorApp(App[None]):
             self.table.set_documents(self.project.documents())
         self._fit_to_width(self.size.width)
         first = self.session.first_unfinished() or self.session.neighbour(0)
-        if first is None:
-            self._set_header(Text("No articles in this project: import some with "
-                                  "`tui-reader import PATH`.", style="bold"))
-        else:
+        if first is not None:
             self.open_document(first)
         self.pane.focus()
         # A moment after the first frame: a thread scanning every article's file would compete
@@ -143,8 +140,8 @@ class AnnotatorApp(App[None]):
         self._fit_to_width(event.size.width)
 
     def _fit_to_width(self, width: int) -> None:
-        self.query_one("#panel").display = width >= NARROW
-        self.query_one("#list").display = width >= VERY_NARROW
+        self.panel.display = width >= NARROW
+        self.browser.display = width >= VERY_NARROW
 
     # ------------------------------------------------------------- the list
     @work(thread=True, exclusive=True, group="progress")
@@ -157,10 +154,24 @@ class AnnotatorApp(App[None]):
                 self.project.clean_temp_files()
             except OSError:
                 pass
-        catalog_changed = self.project.reload_catalog()
-        changed = self.project.progress_changes(self.session.annotator, self._seen)
+        seen = dict(self._seen)  # kept as it was if the scan fails half-way
+        try:
+            catalog_changed = self.project.reload_catalog()
+            changed = self.project.progress_changes(self.session.annotator, seen)
+        except (OSError, TuiReaderError) as err:
+            # A damaged file must not end the session: the list waits, the next scan tries again.
+            self.call_from_thread(self._scan_failed, str(err))
+            return
+        self._seen = seen
+        self._scan_problem = ""
         if changed or catalog_changed:
             self.call_from_thread(self._apply_progress, changed, catalog_changed)
+
+    def _scan_failed(self, problem: str) -> None:
+        if problem != self._scan_problem:  # said once, not at every scan
+            self._scan_problem = problem
+            self.notify(f"The article list is not up to date: {display_safe(problem)}",
+                        severity="warning", markup=False)
 
     def _apply_progress(self, progress: dict[str, DocProgress], catalog_changed: bool) -> None:
         if catalog_changed:
@@ -176,8 +187,7 @@ class AnnotatorApp(App[None]):
         if not self._polled_once:
             self._maybe_train()
         self._polled_once = True
-        self.table.set_filter(self.table.status_filter, self.table.matches)
-        self._show_progress()
+        self.browser.progress_changed()
 
     def _reload_current(self) -> None:
         """Another process changed the open article: show its spans as they are on disk."""
@@ -186,33 +196,6 @@ class AnnotatorApp(App[None]):
         except (OSError, TuiReaderError):
             return
         self._show_spans()
-
-    def _show_progress(self) -> None:
-        done = sum(1 for p in self.table.progress.values() if p.status == "done")
-        text = Text(f" {self.table.overall(done)}", style="bold")
-        if self.table.status_filter != "all":
-            text.append(f"  [{self.table.status_filter}]", style="dim")
-        if self._search:
-            text.append(f"  /{display_safe(self._search)}", style="dim")
-        self.query_one("#progress", Static).update(text, layout=False)
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self._search = event.value
-        self.run_search(event.value)
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self) -> None:
-        self.table.focus()
-
-    @work(thread=True, exclusive=True, group="search")
-    def run_search(self, query: str) -> None:
-        matches = matching_documents(self.project, query)
-        self.call_from_thread(self._apply_search, matches)
-
-    def _apply_search(self, matches: set[str] | None) -> None:
-        self.table.set_filter(self.table.status_filter, matches)
-        self._show_progress()
 
     def on_article_table_chosen(self, event: ArticleTable.Chosen) -> None:
         if self.saver.busy():
@@ -281,19 +264,8 @@ class AnnotatorApp(App[None]):
         # Its place in the list shown (the review queue in review mode), without a list copy
         # of every document on each label.
         index = self.table.position(doc.id)
-        position = 0 if index is None else index + 1
-        total = len(self.table.docs)
-        header = Text(no_wrap=True, overflow="ellipsis")
-        header.append(display_safe(doc.info.title), style="bold")
-        # The file name, not its full path: the path is long and says where the corpus was
-        # imported from, which the annotator does not need.
-        source = doc.info.source.replace("\\", "/").rsplit("/", 1)[-1] or doc.id
-        header.append(f"\n{position}/{total} · {self.session.status} · {len(doc.text):,} characters"
-                      f" · {display_safe(source)}", style="dim")
-        self._set_header(header)
-
-    def _set_header(self, text: Text) -> None:
-        self.query_one("#article-header", Static).update(text, layout=False)
+        self.query_one(ArticleHeader).heading = Heading.of(
+            doc, 0 if index is None else index + 1, len(self.table.docs), self.session.status)
 
     @property
     def rules(self) -> list[Rule]:
@@ -346,7 +318,7 @@ class AnnotatorApp(App[None]):
             self.table.set_progress(doc_id, DocProgress(
                 status=session.status, spans=len(session.spans),
                 all_spans=len(session.spans) + len(session.others), done_by=done_by))
-            self._show_progress()
+            self.browser.show_progress()
 
     def _show_details(self) -> None:
         caret = self.pane.caret
@@ -547,8 +519,8 @@ class AnnotatorApp(App[None]):
             self.bell()
             self._hint("No span of yours at the caret to write a note on.")
             return
-        if not self.query_one("#panel").display:
-            self.query_one("#panel").display = True
+        if not self.panel.display:
+            self.panel.display = True
         self.panel.edit_note(spans[0])
 
     def on_label_panel_note_submitted(self, event: LabelPanel.NoteSubmitted) -> None:
@@ -557,23 +529,16 @@ class AnnotatorApp(App[None]):
         self.pane.focus()
 
     def action_search(self) -> None:
-        search = self.query_one("#search", Input)
-        self.query_one("#list").display = True
-        search.display = True
-        search.focus()
+        self.browser.open_search()
 
     def action_cycle_filter(self) -> None:
-        following = FILTERS[(FILTERS.index(self.table.status_filter) + 1) % len(FILTERS)]
-        self.table.set_filter(following, self.table.matches)
-        self._show_progress()
+        self.browser.cycle_filter()
 
     def action_toggle_list(self) -> None:
-        widget = self.query_one("#list")
-        widget.display = not widget.display
+        self.browser.display = not self.browser.display
 
     def action_toggle_panel(self) -> None:
-        widget = self.query_one("#panel")
-        widget.display = not widget.display
+        self.panel.display = not self.panel.display
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The command palette (ctrl+p): Textual's commands but the screenshot, and ours."""
@@ -635,6 +600,6 @@ class AnnotatorApp(App[None]):
             if self.focused.id == "note":
                 self.panel.close_note()
             else:
-                self.focused.display = bool(self._search)
+                self.browser.leave_search()
             self.pane.focus()
             event.stop()
