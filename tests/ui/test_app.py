@@ -550,6 +550,41 @@ async def test_labelling_before_the_list_scan_ends_keeps_the_new_count(db: Path)
         assert app.table.render_line(ids.index(FIRST_ID)).text.startswith("✓")
 
 
+async def test_an_article_finished_before_the_list_scan_ends_stays_done(db: Path) -> None:
+    """The first scan read the files before the label and the `d`: when it lands, the article
+    left behind (no longer the open one) keeps the progress the app gave it."""
+    project = Project.open(db)
+    scan_started = threading.Event()
+    scan_may_finish = threading.Event()
+    real_changes = project.progress_changes
+
+    def slow_changes(annotator, seen):  # type: ignore[no-untyped-def]
+        result = real_changes(annotator, seen)
+        scan_started.set()
+        scan_may_finish.wait(10)
+        return result
+
+    project.progress_changes = slow_changes  # type: ignore[method-assign]
+    app = AnnotatorApp(project, A)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(50):
+            if scan_started.is_set():
+                break
+            await pilot.pause(0.05)
+        await pilot.press("1", "d")  # labelled and done: the next article opens
+        assert app.session.doc is not None and app.session.doc.id == PLAIN_ID
+        scan_may_finish.set()
+        for _ in range(50):
+            if FIRST_ID in app.table.progress:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+        ids = [app.table.docs[i].id for i in app.table.shown_rows]
+        row = app.table.render_line(ids.index(MIXED_ID)).text
+        assert row.startswith("✓") and " 1 " in row
+        assert "2/4 done" in str(app.query_one("#progress", Static).render())
+
+
 # ------------------------------------------------------------------------------------ rendering
 
 

@@ -21,12 +21,11 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from ..core.errors import TuiReaderError
-from ..core.model import DocProgress, Span
+from ..core.model import Span
 from ..core.review import GOLD, review_queue, review_suggestions
 from ..core.session import AnnotationSession, Change
 from ..core.store import Project
 from ..core.suggest.proposal import Suggestion
-from ..core.text import display_safe
 from .activity import TIME_FLUSH_SECONDS, ActivityClock
 from .keymap import APP_KEYS, bindings
 from .learning import LearnedSuggestions
@@ -76,17 +75,13 @@ class AnnotatorApp(App[None]):
         if reviewer is not None:
             self.session.proposal_source = f"review:{reviewer}"
             self.sub_title = f"review by {reviewer}"
-        self._progress_set: set[str] = set()  # documents whose progress the UI set itself
-        self._seen: dict[str, int] = {}  # doc id -> mtime of its file when its progress was read
-        self._polled_once = False
-        self._scan_problem = ""  # why the last scan of the articles' progress failed
         for label in project.config.labels:
             self.bind(label.key, f"label('{label.name}')", description=label.name, show=False)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
-            yield ArticleBrowser(self.project, id="list")
+            yield ArticleBrowser(self.project, self.session.annotator, id="list")
             with Vertical(id="main"):
                 yield ArticleHeader(id="article-header")
                 yield ReadingPane(id="pane")
@@ -131,9 +126,9 @@ class AnnotatorApp(App[None]):
         self.pane.focus()
         # A moment after the first frame: a thread scanning every article's file would compete
         # with the thread that writes the frame to the terminal.
-        self.set_timer(FIRST_SCAN_DELAY, self.load_progress)
+        self.set_timer(FIRST_SCAN_DELAY, self.scan_progress)
         self.call_after_refresh(gc.enable)  # __main__ paused the cyclic collector for start-up
-        self.set_interval(POLL_SECONDS, self.load_progress)
+        self.set_interval(POLL_SECONDS, self.scan_progress)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -144,50 +139,14 @@ class AnnotatorApp(App[None]):
         self.browser.display = width >= VERY_NARROW
 
     # ------------------------------------------------------------- the list
-    @work(thread=True, exclusive=True, group="progress")
-    def load_progress(self) -> None:
-        """Statuses and counts of the articles whose files changed (all of them the first time),
-        read off the UI thread; repeated every few seconds so teammates' progress shows up."""
-        if not self._polled_once:
-            # Temp files of writers killed mid-write: walking 10k files is no job for start-up.
-            try:
-                self.project.clean_temp_files()
-            except OSError:
-                pass
-        seen = dict(self._seen)  # kept as it was if the scan fails half-way
-        try:
-            catalog_changed = self.project.reload_catalog()
-            changed = self.project.progress_changes(self.session.annotator, seen)
-        except (OSError, TuiReaderError) as err:
-            # A damaged file must not end the session: the list waits, the next scan tries again.
-            self.call_from_thread(self._scan_failed, str(err))
-            return
-        self._seen = seen
-        self._scan_problem = ""
-        if changed or catalog_changed:
-            self.call_from_thread(self._apply_progress, changed, catalog_changed)
+    def scan_progress(self) -> None:
+        self.browser.scan()
 
-    def _scan_failed(self, problem: str) -> None:
-        if problem != self._scan_problem:  # said once, not at every scan
-            self._scan_problem = problem
-            self.notify(f"The article list is not up to date: {display_safe(problem)}",
-                        severity="warning", markup=False)
-
-    def _apply_progress(self, progress: dict[str, DocProgress], catalog_changed: bool) -> None:
-        if catalog_changed:
-            self.table.set_documents(self.project.documents())
-        current = self.session.doc.id if self.session.doc else None
-        for doc_id, item in progress.items():
-            if doc_id == current:
-                if self._polled_once and not self.saver.unsaved:
-                    self._reload_current()
-            elif not (doc_id in self._progress_set and not self._polled_once):
-                # On the first scan a document the UI already changed keeps its newer progress.
-                self.table.progress[doc_id] = item
-        if not self._polled_once:
+    def on_article_browser_scanned(self, event: ArticleBrowser.Scanned) -> None:
+        if event.current_changed and not event.first and not self.saver.unsaved:
+            self._reload_current()
+        if event.first:
             self._maybe_train()
-        self._polled_once = True
-        self.browser.progress_changed()
 
     def _reload_current(self) -> None:
         """Another process changed the open article: show its spans as they are on disk."""
@@ -310,15 +269,8 @@ class AnnotatorApp(App[None]):
         self.panel.show_spans(session.spans)
         self._show_details()
         if session.doc is not None:
-            self._progress_set.add(session.doc.id)
-            doc_id, me = session.doc.id, session.annotator
-            known = self.table.progress.get(doc_id, DocProgress())
-            others_done = [a for a in known.done_by if a != me]
-            done_by = tuple(sorted([*others_done, me] if session.status == "done" else others_done))
-            self.table.set_progress(doc_id, DocProgress(
-                status=session.status, spans=len(session.spans),
-                all_spans=len(session.spans) + len(session.others), done_by=done_by))
-            self.browser.show_progress()
+            self.browser.show_own_progress(session.doc.id, session.status, len(session.spans),
+                                           len(session.spans) + len(session.others))
 
     def _show_details(self) -> None:
         caret = self.pane.caret
