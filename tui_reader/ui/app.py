@@ -126,9 +126,9 @@ class AnnotatorApp(App[None]):
         self.pane.focus()
         # A moment after the first frame: a thread scanning every article's file would compete
         # with the thread that writes the frame to the terminal.
-        self.set_timer(FIRST_SCAN_DELAY, self.scan_progress)
+        self.set_timer(FIRST_SCAN_DELAY, self.browser.scan)
         self.call_after_refresh(gc.enable)  # __main__ paused the cyclic collector for start-up
-        self.set_interval(POLL_SECONDS, self.scan_progress)
+        self.set_interval(POLL_SECONDS, self.browser.scan)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -139,9 +139,6 @@ class AnnotatorApp(App[None]):
         self.browser.display = width >= VERY_NARROW
 
     # ------------------------------------------------------------- the list
-    def scan_progress(self) -> None:
-        self.browser.scan()
-
     def on_article_browser_scanned(self, event: ArticleBrowser.Scanned) -> None:
         if event.current_changed and not event.first and not self.saver.unsaved:
             self._reload_current()
