@@ -161,3 +161,43 @@ async def test_a_file_damaged_elsewhere_is_reported_once_and_labelling_goes_on(t
         assert app.is_running and "saved" in str(app.query_one(StatusLine).render())
     assert [s.label for s in Project.open(project.root).spans("a")] == ["claim"]
     assert damaged.read_bytes() == b'{"spans": '  # never overwritten
+
+
+async def test_a_damaged_article_is_named_and_the_session_goes_on(tmp_path):
+    """Another article's file damaged (by hand, a bad copy): opening it, or looking past it for
+    the next article to do, says so and stays where it is, instead of ending the session."""
+    texts = {"a": "First article here.", "b": "Second article.", "c": "Third article."}
+    project = make_project(tmp_path, texts)
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        damaged = Project.open(project.root).doc_path("b")
+        damaged.write_bytes(b'{"document": ')
+        await pilot.press("n")  # b: cannot be opened
+        status = str(app.query_one(StatusLine).render())
+        assert app.is_running and app.session.doc.id == "a"
+        assert "b could not be opened" in status and "not valid JSON" in status
+        await pilot.press("1", "d")  # done; the next one to do is looked for past b
+        await pilot.pause()
+        status = str(app.query_one(StatusLine).render())
+        assert app.is_running and app.session.doc.id == "a"
+        assert "✓ saved: status new → done" in status
+        assert "next article could not be chosen" in status and "not valid JSON" in status
+        await pilot.press("u")  # still usable
+    assert Project.open(project.root).status("a", "alice") == "new"
+    assert damaged.read_bytes() == b'{"document": '
+
+
+async def test_a_damaged_article_at_start_up_does_not_stop_the_app(tmp_path):
+    texts = {"a": "First article here.", "b": "Second article."}
+    project = make_project(tmp_path, texts)
+    project.set_status("a", "alice", "done")
+    Project.open(project.root).doc_path("a").write_bytes(b"{")
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.is_running
+        assert "a could not be opened" in str(app.query_one(StatusLine).render())
+        await pilot.click("#articles", offset=(4, 1))  # the other article, from the list
+        assert app.session.doc is not None and app.session.doc.id == "b"
+        await pilot.press("1")
+    assert [s.label for s in Project.open(project.root).spans("b")] == ["claim"]

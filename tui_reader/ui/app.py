@@ -31,7 +31,7 @@ from .keymap import APP_KEYS, bindings
 from .learning import LearnedSuggestions
 from .saving import Saver
 from .widgets.article_browser import ArticleBrowser
-from .widgets.article_header import ArticleHeader, Heading
+from .widgets.article_header import NO_ARTICLES, ArticleHeader, Heading
 from .widgets.article_list import ArticleTable
 from .widgets.label_panel import LabelPanel
 from .widgets.reading_pane import ReadingPane
@@ -120,8 +120,13 @@ class AnnotatorApp(App[None]):
         else:
             self.table.set_documents(self.project.documents())
         self._fit_to_width(self.size.width)
-        first = self.session.first_unfinished() or self.session.neighbour(0)
-        if first is not None:
+        try:
+            first = self.session.first_unfinished() or self.session.neighbour(0)
+        except (OSError, TuiReaderError):  # a damaged file on the way: start at the top
+            first = self.session.neighbour(0)
+        if first is None:
+            self.query_one(ArticleHeader).heading = NO_ARTICLES
+        else:
             self.open_document(first)
         self.pane.focus()
         # A moment after the first frame: a thread scanning every article's file would compete
@@ -200,7 +205,12 @@ class AnnotatorApp(App[None]):
     # --------------------------------------------------------------- documents
     def open_document(self, doc_id: str, caret: int | None = None) -> None:
         self._flush_time()
-        doc = self.session.open(doc_id)
+        try:
+            doc = self.session.open(doc_id)
+        except (OSError, TuiReaderError) as err:  # its file is damaged: the open one stays
+            self.bell()
+            self.status_line.show(Notice(f"{doc_id} could not be opened: {err}", Tone.WARNING))
+            return
         text = doc.text
         if caret is None:  # the first character that is not whitespace, so `1` labels at once
             caret = len(text) - len(text.lstrip()) if text.strip() else 0
@@ -429,7 +439,13 @@ class AnnotatorApp(App[None]):
 
         def after(change: Change | None) -> None:
             self._show_spans()
-            following = self.session.first_unfinished(after=current)
+            try:
+                following = self.session.first_unfinished(after=current)
+            except (OSError, TuiReaderError) as err:  # another article's file is damaged
+                self._update_header()
+                self.status_line.add(Notice(f"  The next article could not be chosen: {err}",
+                                            Tone.WARNING))
+                return
             if following is None:
                 self._update_header()
                 self.status_line.add(Notice("  Every article is done or skipped: nothing left "

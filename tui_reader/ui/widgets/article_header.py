@@ -33,11 +33,11 @@ class Heading:
 
 
 class ArticleHeader(Static):
-    heading: reactive[Heading | None] = reactive(None)  # None: the project has no articles
+    heading: reactive[Heading | str] = reactive("")  # a str: a message instead (no articles)
 
-    def watch_heading(self, heading: Heading | None) -> None:
-        if heading is None:
-            self.update(Text(NO_ARTICLES, style="bold"), layout=False)
+    def watch_heading(self, heading: Heading | str) -> None:
+        if isinstance(heading, str):
+            self.update(Text(heading, style="bold"), layout=False)
             return
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(display_safe(heading.title), style="bold")

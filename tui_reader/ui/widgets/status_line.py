@@ -10,7 +10,7 @@ is drawn: annotator names and notices quoting span text are data.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, auto
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -20,13 +20,25 @@ from ...core.text import display_safe
 
 
 class Tone(Enum):
-    """How a notice looks (Rich styles: the same colours whatever the theme)."""
+    """What kind of notice it is, which decides how it looks."""
 
-    SAVED = "green"
-    UNCHANGED = "dim"
-    HINT = "yellow"
-    FINISHED = "bold yellow"
-    NOT_SAVED = "bold white on red"
+    SAVED = auto()
+    UNCHANGED = auto()
+    HINT = auto()
+    FINISHED = auto()
+    WARNING = auto()  # something could not be done (nothing was lost)
+    NOT_SAVED = auto()
+
+
+# Rich styles: the same colours whatever the theme.
+TONE_STYLES = {
+    Tone.SAVED: "green",
+    Tone.UNCHANGED: "dim",
+    Tone.HINT: "yellow",
+    Tone.FINISHED: "bold yellow",
+    Tone.WARNING: "bold yellow",
+    Tone.NOT_SAVED: "bold white on red",
+}
 
 
 @dataclass(frozen=True)
@@ -66,5 +78,5 @@ class StatusLine(Widget):
         line.append(f"{one_line(self.annotator)} ", style="bold")
         line.append("words " if self.snap_words else "characters ", style="dim")
         for notice in self.notices:
-            line.append(one_line(notice.text), style=notice.tone.value)
+            line.append(one_line(notice.text), style=TONE_STYLES[notice.tone])
         return line
