@@ -15,17 +15,20 @@ from pathlib import Path
 
 import pytest
 from rich.style import Style
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.strip import Strip
 from textual.widgets import OptionList, Static
 
 import tui_reader.core.storage as storage
+import tui_reader.ui.saving as saving
 from tests.helpers import import_corpus, make_project, stored_spans
 from tui_reader.core.store import Project
 from tui_reader.ui.app import AnnotatorApp
 from tui_reader.ui.screens.choose_span import ChooseSpanScreen
 from tui_reader.ui.screens.help import HelpScreen
 from tui_reader.ui.widgets.reading_pane import ReadingPane
+from tui_reader.ui.widgets.status_line import StatusLine
 from tui_reader.ui.wrap import cell_of_offset
 
 FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467"  # 👨‍👩‍👧: five code points, one grapheme
@@ -80,7 +83,7 @@ def make_app(db: Path, annotator: str = A) -> AnnotatorApp:
 
 
 def status_text(app: AnnotatorApp) -> str:
-    return str(app.query_one("#status", Static).render())
+    return str(app.query_one(StatusLine).render())
 
 
 def stored_status(db: Path, doc_id: str, annotator: str = A) -> str:
@@ -428,6 +431,7 @@ async def test_mouse_drag_selects_and_a_label_key_labels_the_words(db: Path) -> 
 
 
 async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(saving, "RETRY_SECONDS", 0.1)
     app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("1")  # every action saved when it happens
@@ -435,8 +439,10 @@ async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.Mo
         assert "saved" in status_text(app)
 
         real = storage.write_json_atomic
+        attempts = []
 
         def disk_full(*args: object, **kwargs: object) -> None:
+            attempts.append(args)
             raise OSError(errno.ENOSPC, "No space left on device")
 
         monkeypatch.setattr(storage, "write_json_atomic", disk_full)
@@ -448,13 +454,17 @@ async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.Mo
         assert "NOT SAVED" in status_text(app)
         await pilot.press("q")  # quitting would lose it: not without asking twice
         assert app.is_running and "press q again" in status_text(app)
-        app._retry()  # the disk is still full
+        tried = len(attempts)
+        await pilot.pause(5 * saving.RETRY_SECONDS)  # retried meanwhile: the disk is still full
+        assert len(attempts) > tried
         assert "NOT SAVED" in status_text(app)
         assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
 
         monkeypatch.setattr(storage, "write_json_atomic", real)
-        app._retry()
-        await pilot.pause()
+        for _ in range(50):  # the next retry saves it
+            if "NOT SAVED" not in status_text(app):
+                break
+            await pilot.pause(saving.RETRY_SECONDS)
         assert "NOT SAVED" not in status_text(app) and "saved" in status_text(app)
         await pilot.press("3")  # usable again
     assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A), (*S2, "quote", A), (*S3, "opinion", A)]
@@ -515,8 +525,8 @@ async def test_labelling_before_the_list_scan_ends_keeps_the_new_count(db: Path)
     scan_may_finish = threading.Event()
     real_changes = project.progress_changes
 
-    def slow_changes(annotator, seen):  # type: ignore[no-untyped-def]
-        result = real_changes(annotator, seen)  # read before the label below is saved
+    def slow_changes(annotator, seen, problems=None):  # type: ignore[no-untyped-def]
+        result = real_changes(annotator, seen, problems)  # read before the label below is saved
         scan_started.set()
         scan_may_finish.wait(10)
         return result
@@ -539,6 +549,41 @@ async def test_labelling_before_the_list_scan_ends_keeps_the_new_count(db: Path)
         row = app.table.render_line(ids.index(MIXED_ID)).text
         assert row.startswith("◐") and " 1 " in row
         assert app.table.render_line(ids.index(FIRST_ID)).text.startswith("✓")
+
+
+async def test_an_article_finished_before_the_list_scan_ends_stays_done(db: Path) -> None:
+    """The first scan read the files before the label and the `d`: when it lands, the article
+    left behind (no longer the open one) keeps the progress the app gave it."""
+    project = Project.open(db)
+    scan_started = threading.Event()
+    scan_may_finish = threading.Event()
+    real_changes = project.progress_changes
+
+    def slow_changes(annotator, seen, problems=None):  # type: ignore[no-untyped-def]
+        result = real_changes(annotator, seen, problems)
+        scan_started.set()
+        scan_may_finish.wait(10)
+        return result
+
+    project.progress_changes = slow_changes  # type: ignore[method-assign]
+    app = AnnotatorApp(project, A)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(50):
+            if scan_started.is_set():
+                break
+            await pilot.pause(0.05)
+        await pilot.press("1", "d")  # labelled and done: the next article opens
+        assert app.session.doc is not None and app.session.doc.id == PLAIN_ID
+        scan_may_finish.set()
+        for _ in range(50):
+            if FIRST_ID in app.table.progress:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+        ids = [app.table.docs[i].id for i in app.table.shown_rows]
+        row = app.table.render_line(ids.index(MIXED_ID)).text
+        assert row.startswith("✓") and " 1 " in row
+        assert "2/4 done" in str(app.query_one("#progress", Static).render())
 
 
 # ------------------------------------------------------------------------------------ rendering
@@ -622,3 +667,81 @@ async def test_narrow_terminal_collapses_panels_and_still_labels(db: Path) -> No
         await pilot.press(")", "2")
         assert "saved" in status_text(app)
     assert stored_spans(db, MIXED_ID) == [(*S2, "quote", A)]
+
+
+# ------------------------------------------------------------------- served: the server's disk
+
+
+async def test_no_screenshot_is_offered_and_none_is_written(db: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served over SSH the app runs on the server: Textual's screenshot (palette command and
+    action) would write an SVG into the server's ~/Downloads."""
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    (home / "Downloads").mkdir(parents=True)  # Textual saves there when the folder exists
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.chdir(cwd)
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+
+        async def offered() -> list[str]:
+            await pilot.pause(0.3)  # the palette gathers its commands in the background
+            commands = app.screen.query_one(CommandList)
+            return [str(commands.get_option_at_index(i).prompt).split("\n")[0]
+                    for i in range(commands.option_count)]
+
+        titles = await offered()
+        assert {"Theme", "Keys", "Quit", "Mark article done"} <= set(titles)
+        assert not [t for t in titles if "screenshot" in t.lower()]
+        await pilot.press(*"screensh")
+        assert not [t for t in await offered() if "screenshot" in t.lower()]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, CommandPalette)
+        # Whatever binding or link would run Textual's screenshot action: nothing is written.
+        await app.run_action("screenshot")
+        await app.run_action("app.screenshot")
+        app.deliver_screenshot()
+        await pilot.pause(0.5)
+        assert app.is_running
+    assert [p for p in (*home.rglob("*"), *cwd.rglob("*")) if p.is_file()] == []
+
+
+async def test_a_bug_in_a_store_action_stops_the_app_with_its_traceback(
+        db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only problems a user can fix become NOT SAVED: a bug must be seen (and reported), not
+    turned into a message; what was saved before it is on disk."""
+    app = make_app(db)
+    with pytest.raises(KeyError, match="a bug"):
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("1")
+
+            def broken(*args: object) -> None:
+                raise KeyError("a bug")
+
+            monkeypatch.setattr(app.session, "label", broken)
+            await pilot.press(")", "2")
+            await pilot.pause()
+    assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
+
+
+# ---------------------------------------------------------------------------------------- notes
+
+
+async def test_a_note_is_saved_on_the_span_at_the_caret_and_escape_cancels(db: Path) -> None:
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1", "e")
+        note_field = app.query_one("#note")
+        assert app.focused is note_field
+        await pilot.press(*"[b]check[/b] it", "enter")
+        assert app.focused is app.pane and not note_field.display
+        assert [s.note for s in Project.open(db).spans(MIXED_ID)] == ["[b]check[/b] it"]
+        assert "note" in status_text(app) and "saved" in status_text(app)
+        assert "note: [b]check[/b] it" in str(app.query_one("#details", Static).render())
+        await pilot.press("e", *" and more", "escape")  # cancelled: nothing saved
+        assert app.focused is app.pane and not note_field.display
+        await pilot.pause()
+    assert [s.note for s in Project.open(db).spans(MIXED_ID)] == ["[b]check[/b] it"]

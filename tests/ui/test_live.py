@@ -13,6 +13,7 @@ import tui_reader.ui.app as app_module
 from tests.helpers import make_project
 from tui_reader.core.store import Project
 from tui_reader.ui.app import AnnotatorApp
+from tui_reader.ui.widgets.status_line import StatusLine
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = {"a": "First article here. It has two sentences.", "b": "Second article. Also two.",
@@ -68,11 +69,11 @@ async def test_a_span_deleted_elsewhere_is_reported_not_a_crash(tmp_path):
         assert [s.label for s in Project.open(project.root).spans("a")] == ["quote"]
 
 
-async def test_active_time_leaves_out_idle_gaps(tmp_path, monkeypatch):
+async def test_active_time_leaves_out_idle_gaps(tmp_path):
     project = make_project(tmp_path, TEXTS)
     clock = [1000.0]
-    monkeypatch.setattr(app_module, "clock", lambda: clock[0])
     app = AnnotatorApp(Project.open(project.root), "alice")
+    app.activity.clock = lambda: clock[0]
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("l")  # starts the clock
         clock[0] += 40
@@ -85,3 +86,112 @@ async def test_active_time_leaves_out_idle_gaps(tmp_path, monkeypatch):
         await pilot.pause()
     rows = Project.open(project.root)._read_shard("a")["time"].values()
     assert [r["seconds"] for r in rows if r["annotator"] == "alice"] == [60.0]
+
+
+def _seconds(db: Path, doc_id: str, annotator: str = "alice") -> list[float]:
+    rows = Project.open(db)._read_shard(doc_id).get("time", {}).values()
+    return [r["seconds"] for r in rows if r["annotator"] == annotator]
+
+
+async def test_active_time_is_recorded_while_reading_and_on_quit(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_module, "TIME_FLUSH_SECONDS", 0.2)
+    project = make_project(tmp_path, TEXTS)
+    clock = [1000.0]
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    app.activity.clock = lambda: clock[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")
+        clock[0] += 30
+        await pilot.press("l")
+        # Still on the same article: the periodic flush records it (a dropped line loses little).
+        assert await _wait_for(pilot, lambda: _seconds(project.root, "a") == [30.0])
+    assert _seconds(project.root, "a") == [30.0]  # recorded once, not again on quit
+
+
+async def test_active_time_is_recorded_on_quit(tmp_path):
+    project = make_project(tmp_path, TEXTS)
+    clock = [1000.0]
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    app.activity.clock = lambda: clock[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("l")
+        clock[0] += 25
+        await pilot.press("l")
+        assert _seconds(project.root, "a") == []
+        await pilot.press("q")
+    assert _seconds(project.root, "a") == [25.0]
+
+
+async def test_relabelling_a_span_deleted_elsewhere_says_not_saved_and_shows_the_disk(tmp_path):
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("1")
+        (span,) = Project.open(project.root).spans("a")
+        Project.open(project.root).remove_span("a", span.id)  # from a second terminal
+        await pilot.press("2")  # a relabel of the span that is gone
+        await pilot.pause()
+        assert app.is_running and "NOT SAVED" in str(app.query_one(StatusLine).render())
+        assert app.session.spans == []  # what is on disk now
+        await pilot.press("2")
+    assert [s.label for s in Project.open(project.root).spans("a")] == ["quote"]
+
+
+async def test_a_file_damaged_elsewhere_is_reported_once_and_labelling_goes_on(tmp_path, monkeypatch):
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.3)
+    project = make_project(tmp_path, TEXTS)
+    damaged = Project.open(project.root).doc_path("b")
+    damaged.write_bytes(b'{"spans": ')  # another article's file, by another program
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+
+        def shown() -> str:
+            return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+        assert await _wait_for(pilot, lambda: "The article list is not up to date" in shown())
+        await pilot.pause(1.0)  # three more scans fail the same way: said once
+        assert shown().count("The article list is not up to date") == 1
+        await pilot.press("1")  # the open article is fine: labelling goes on
+        assert app.is_running and "saved" in str(app.query_one(StatusLine).render())
+    assert [s.label for s in Project.open(project.root).spans("a")] == ["claim"]
+    assert damaged.read_bytes() == b'{"spans": '  # never overwritten
+
+
+async def test_a_damaged_article_is_named_and_the_session_goes_on(tmp_path):
+    """Another article's file damaged (by hand, a bad copy): opening it, or looking past it for
+    the next article to do, says so and stays where it is, instead of ending the session."""
+    texts = {"a": "First article here.", "b": "Second article.", "c": "Third article."}
+    project = make_project(tmp_path, texts)
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        damaged = Project.open(project.root).doc_path("b")
+        damaged.write_bytes(b'{"document": ')
+        await pilot.press("n")  # b: cannot be opened
+        status = str(app.query_one(StatusLine).render())
+        assert app.is_running and app.session.doc.id == "a"
+        assert "b could not be opened" in status and "not valid JSON" in status
+        await pilot.press("1", "d")  # done; the next one to do is looked for past b
+        await pilot.pause()
+        status = str(app.query_one(StatusLine).render())
+        assert app.is_running and app.session.doc.id == "a"
+        assert "✓ saved: status new → done" in status
+        assert "next article could not be chosen" in status and "not valid JSON" in status
+        await pilot.press("u")  # still usable
+    assert Project.open(project.root).record("a").statuses["alice"].status == "new"  # undone
+    assert damaged.read_bytes() == b'{"document": '
+
+
+async def test_a_damaged_article_at_start_up_does_not_stop_the_app(tmp_path):
+    texts = {"a": "First article here.", "b": "Second article."}
+    project = make_project(tmp_path, texts)
+    project.set_status("a", "alice", "done")
+    Project.open(project.root).doc_path("a").write_bytes(b"{")
+    app = AnnotatorApp(Project.open(project.root), "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.is_running
+        assert "a could not be opened" in str(app.query_one(StatusLine).render())
+        await pilot.click("#articles", offset=(4, 1))  # the other article, from the list
+        assert app.session.doc is not None and app.session.doc.id == "b"
+        await pilot.press("1")
+    assert [s.label for s in Project.open(project.root).spans("b")] == ["claim"]

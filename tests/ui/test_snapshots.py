@@ -27,8 +27,19 @@ def app(tmp_path: Path) -> AnnotatorApp:
 
 
 async def loaded(pilot: Pilot) -> None:
-    """Wait for the article list's statuses (read in a worker) so the picture is stable."""
-    await pilot.app.workers.wait_for_complete()
+    """Wait for the article list's statuses so the picture is stable. They are read in a worker
+    that a timer starts FIRST_SCAN_DELAY after start-up: waiting for the workers alone returned
+    at once when the timer had not fired yet, and the picture then depended on the machine's
+    load (a status column with or without its glyphs)."""
+    app = pilot.app
+    assert isinstance(app, AnnotatorApp)
+    for _ in range(200):
+        if len(app.table.progress) == len(app.table.docs):
+            break
+        await pilot.pause(0.05)
+    else:
+        raise AssertionError("the article list's statuses never arrived")
+    await app.workers.wait_for_complete()
     await pilot.pause()
 
 

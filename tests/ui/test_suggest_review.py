@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import tui_reader.core.storage as storage
 from tests.helpers import make_project
 from tui_reader.core.store import Project
-from tui_reader.ui.app import AnnotatorApp
+from tui_reader.ui.app import FIRST_SCAN_DELAY, AnnotatorApp
 
 NEWS = ('Share this article on Facebook.\n\n'
         'The minister said: "We will cut the deficit by half next year."\n\n'
@@ -133,9 +137,46 @@ async def test_the_learned_model_starts_after_enough_labels_and_suggests(tmp_pat
             if any(p.source == "model:linear" for p in app.session.suggestions):
                 break
             await pilot.pause(0.1)
-        assert app.model_ready
+        assert app.learned.ready
         by_label = {p.label: p for p in app.session.suggestions}
         assert by_label["claim"].source == "model:linear" and by_label["claim"].start == 0
         assert "boilerplate" in by_label
         await pilot.press("a")
         assert Project.open(project.root).spans("zz-new")[0].source == "suggestion:model:linear"
+
+
+def _status(app: AnnotatorApp) -> str:
+    return str(app.query_one("#status").render())
+
+
+@pytest.mark.parametrize("failure", ["disk full", "damaged file"])
+async def test_accept_all_whose_save_failed_keeps_not_saved_in_sight(tmp_path, monkeypatch, failure):
+    project = make_project(tmp_path, {"news": NEWS})
+    app = AnnotatorApp(Project.open(project.root), "ana")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # suggestions arrive just after the first frame
+        quote = next(p for p in app.session.suggestions if p.label == "quote")
+        app.pane.move_caret(quote.start)
+        if failure == "disk full":
+            def disk_full(*args: object, **kwargs: object) -> None:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+            monkeypatch.setattr(storage, "write_json_atomic", disk_full)
+            reason = "No space left on device"
+        else:  # the article's file was damaged behind the app's back: never overwritten
+            damaged = b'{"spans": {"1": '
+            Project.open(project.root).doc_path("news").write_bytes(damaged)
+            reason = "not valid JSON"
+        await pilot.press("A")
+        # The article list's scan reads that file too: it must not end the session either.
+        await pilot.pause(FIRST_SCAN_DELAY + 0.3)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running
+        status = _status(app)
+        assert "NOT SAVED" in status and reason in status
+        assert "Accepted" not in status
+        if failure == "damaged file":
+            assert Project.open(project.root).doc_path("news").read_bytes() == damaged
+    if failure == "disk full":
+        assert _spans(project.root) == []

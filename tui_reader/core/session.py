@@ -86,7 +86,12 @@ class SpanChange(Change):
     def save(self, session: AnnotationSession, reverse: bool) -> None:
         old, new, old_relations, new_relations = self._sides(reverse)
         session.project.replace_spans(self.doc_id, old, new, remove_relations=old_relations,
-                                      add_relations=new_relations)
+                                      add_relations=new_relations, changing=self.changes_spans)
+
+    @property
+    def changes_spans(self) -> bool:
+        """A relabel, note or attribute: the span must still be there to be changed."""
+        return self.verb in ("relabel", "note", "attribute")
 
     def mirror(self, session: AnnotationSession, reverse: bool) -> None:
         old, new, old_relations, new_relations = self._sides(reverse)
@@ -465,7 +470,8 @@ class AnnotationSession:
         after = self.project.changed_span(span, **changes)  # type: ignore[arg-type]
         unfit = tuple(r for r in self.relations if span.id in (r.head, r.child)
                       and not self._fits(r, {span.id: after}))
-        self.project.replace_spans(self.doc.id, (span,), (after,), remove_relations=unfit)
+        self.project.replace_spans(self.doc.id, (span,), (after,), remove_relations=unfit,
+                                   changing=True)
         return self._record(SpanChange(self.doc.id, verb, (span,), (after,), unfit, ()))
 
     # ---------------------------------------------------------------- relations

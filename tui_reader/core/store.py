@@ -437,17 +437,23 @@ class Project:
 
     def replace_spans(self, doc_id: str, remove: Iterable[Span], add: Iterable[Span], *,
                       remove_relations: Iterable[Relation] = (),
-                      add_relations: Iterable[Relation] = ()) -> None:
+                      add_relations: Iterable[Relation] = (), changing: bool = False) -> None:
         """In one atomic write: delete the spans ``remove`` (by id; gone ones are ignored), put
         ``add`` in exactly as they are (a span whose id is already there is replaced), and the
         same for relations. A relation left without one of its spans, or whose spans' labels it
         no longer fits, is deleted with them. Doing it twice changes nothing more, so a save that
         failed can simply be tried again. Every change of spans and relations, undo and redo
-        included, goes through here."""
+        included, goes through here. ``changing``: the spans in ``remove`` are being changed (a
+        new label, note or attribute), not restored: when one is gone (deleted from another
+        window), NotFoundError, and nothing is written."""
         remove, add = list(remove), list(add)
         remove_relations, add_relations = list(remove_relations), list(add_relations)
 
         def change(tables: dict[str, Any]) -> None:
+            if changing:
+                there = {row["id"] for row in tables.get("spans", {}).values()}
+                if any(span.id not in there for span in remove):
+                    raise NotFoundError("that span is no longer there (deleted in another window?)")
             self._edit_tables(doc_id, tables, remove, add, remove_relations, add_relations)
 
         self._change_file(doc_id, change)
@@ -819,21 +825,33 @@ class Project:
         self._change_file(doc_id, change)
 
     # --------------------------------------------------------------- overview
-    def progress_changes(self, annotator: str, seen: dict[Any, Any]) -> dict[str, DocProgress]:
+    def progress_changes(self, annotator: str, seen: dict[Any, Any],
+                         problems: list[str] | None = None) -> dict[str, DocProgress]:
         """Progress of the documents that changed since ``seen`` (the caller's memory of earlier
         scans, updated in place; empty the first time, when every document is "changed").
 
         Later scans stat the index files (at most 256) and read only those that changed, so a
         scan every few seconds costs the same with 100 documents or 100,000; the first one
-        stats every document (and mends the index where it is stale)."""
+        stats every document (and mends the index where it is stale). A document whose file is
+        damaged is left out, and named in ``problems`` (when given); the others are read."""
         changed: dict[str, DocProgress] = {}
         stripes: dict[int, Any] = seen.setdefault(_INDEX_SEEN, {})
+
+        def read(doc_id: str) -> None:
+            try:
+                summary = self.summary(doc_id)
+            except CorruptFileError as err:
+                if problems is not None:
+                    problems.append(str(err))
+                seen[doc_id] = None
+                return
+            seen[doc_id] = summary.file
+            changed[doc_id] = summary.progress(annotator)
+
         if not stripes:
             stripes.update(self._index.identities(range(_STRIPES)))  # before reading: no gap
             for info in self._catalog:
-                summary = self.summary(info.id)
-                seen[info.id] = summary.file
-                changed[info.id] = summary.progress(annotator)
+                read(info.id)
             return changed
         for summary in self._index.summaries_changed(stripes, range(_STRIPES)):
             if summary.id in self._by_id and seen.get(summary.id) != summary.file:
@@ -841,9 +859,7 @@ class Project:
                 changed[summary.id] = summary.progress(annotator)
         for info in self._catalog:  # documents imported since the last scan
             if info.id not in seen:
-                summary = self.summary(info.id)
-                seen[info.id] = summary.file
-                changed[info.id] = summary.progress(annotator)
+                read(info.id)
         return changed
 
     def progress(self, doc_id: str, annotator: str) -> DocProgress:

@@ -1,42 +1,51 @@
-"""The annotator's app: article list, reading pane, label panel, over one AnnotationSession."""
+"""The annotator's app: article list, reading pane, label panel and status line over one
+AnnotationSession.
+
+This module wires the parts; the rules live in units of their own: saving and NOT SAVED
+(saving.py), active reading time (activity.py), the learned model (learning.py), the status line
+(widgets/status_line.py).
+"""
 
 from __future__ import annotations
 
 import gc
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Input
 
-from ..core.errors import StoreError, TuiReaderError
-from ..core.model import DocProgress
+from ..core.errors import TuiReaderError
 from ..core.review import review_queue, review_suggestions
-from ..core.search import matching_documents
 from ..core.session import AnnotationSession, Change
 from ..core.store import Project
-from ..core.suggest import learned
-from ..core.suggest.model_process import ModelProcess
-from ..core.text import display_safe
+from ..core.suggest.suggestion import Suggestion
+from .activity import TIME_FLUSH_SECONDS, ActivityClock
 from .keymap import APP_KEYS, bindings
-from .widgets.article_list import FILTERS, ArticleTable
+from .learning import LearnedSuggestions
+from .saving import Saver
+from .widgets.article_browser import ArticleBrowser
+from .widgets.article_header import NO_ARTICLES, ArticleHeader, Heading
+from .widgets.article_list import ArticleTable
 from .widgets.label_panel import LabelPanel
 from .widgets.reading_pane import ReadingPane
+from .widgets.status_line import Notice, StatusLine, Tone
 
-RETRY_SECONDS = 2.0
-MODEL_CONFIDENCE = 0.8  # bench/bench_suggest.py: 2.67 keys a span at 0.8, 3.14 at 0.6
-RETRAIN_EVERY = 25  # new labels between two trainings of the learned suggestions
+if TYPE_CHECKING:
+    from ..core.suggest.rules import Rule
+
 POLL_SECONDS = 3.0  # how often teammates' progress is picked up
 FIRST_SCAN_DELAY = 0.3  # seconds after start-up before the article list's statuses are read
-TIME_FLUSH_SECONDS = 60.0
-IDLE_SECONDS = 300.0  # a gap longer than this between keys is not counted as active time
-clock = time.monotonic  # the clock active time is measured with (tests replace it)
 NARROW = 100  # below this many columns the label panel starts hidden
 VERY_NARROW = 90  # and below this, the article list too: at 80x24 the text gets the width
+# Textual's palette command that saves an SVG of the screen into ~/Downloads: served over SSH,
+# that is the server's disk, so it is not offered (the palette's other commands write nothing).
+SCREENSHOT_COMMAND = "Screenshot"
 
 
 class AnnotatorApp(App[None]):
@@ -44,50 +53,38 @@ class AnnotatorApp(App[None]):
     TITLE = "tui-reader"
     BINDINGS = bindings(APP_KEYS)
 
+    snap_words: reactive[bool] = reactive(True)  # selections snap to whole words (W toggles)
+
     def __init__(self, project: Project, annotator: str, *, suggest: bool = True,
-                 rules: list | None = None, reviewer: str | None = None) -> None:
-        """``reviewer``: review mode, labelling the gold layer from every annotator's spans."""
+                 rules: list[Rule] | None = None, reviewer: str | None = None) -> None:
+        """``rules``: suggestion rules besides the built-in ones (--patterns). ``reviewer``:
+        review mode, labelling the gold layer from every annotator's spans."""
         super().__init__()
         self.project = project
         self.reviewer = reviewer
         self.session = AnnotationSession(project, annotator, reviewer=reviewer)
-        self.snap_words = True
         self.show_others = reviewer is not None
         self.suggest = suggest and reviewer is None
-        self.extra_rules = list(rules or [])  # list[Rule], besides the built-in ones
-        self._rules: list | None = None  # compiled on first use, after the first frame
-        self.model_process = ModelProcess()  # the learned model lives in a process of its own
-        self.model_ready = False
-        self._labels_since_training = 0
+        self.extra_rules = list(rules or [])
+        self._rules: list[Rule] | None = None  # compiled on first use, after the first frame
+        self.learned = LearnedSuggestions(project, self.session.annotator)
+        self.saver = Saver(show=self._say, bell=self.bell, reload=self._reload_current,
+                           every=self.set_interval)
+        self.activity = ActivityClock()
         if reviewer is not None:
             self.sub_title = f"review by {reviewer}"
-        # Actions whose save failed, oldest first: (do, after, verb), retried until they are on disk.
-        self._pending: list[tuple[Callable[[], Change | None], Callable[[Change | None], None], str]] = []
-        self._retry_timer = None
-        self._failure = ""  # why the last save failed
-        self._progress_set: set[str] = set()  # documents whose progress the UI set itself
-        self._seen: dict[str, int] = {}  # doc id -> mtime of its file when its progress was read
-        self._polled_once = False
-        self._last_activity: float | None = None  # for active time (idle gaps left out)
-        self._active_seconds = 0.0
-        self._quit_armed = False  # q pressed once while something was unsaved
-        self._save_state = Text("")
-        self._search = ""
         for label in project.config.labels:
             self.bind(label.key, f"label('{label.name}')", description=label.name, show=False)
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
-            with Vertical(id="list"):
-                yield Static(id="progress")
-                yield Input(placeholder="search titles and text", id="search")
-                yield ArticleTable(id="articles")
+            yield ArticleBrowser(self.project, self.session.annotator, id="list")
             with Vertical(id="main"):
-                yield Static(id="article-header")
+                yield ArticleHeader(id="article-header")
                 yield ReadingPane(id="pane")
             yield LabelPanel(self.project.config.labels, id="panel")
-        yield Static(id="status")
+        yield StatusLine(self.session.annotator, id="status").data_bind(AnnotatorApp.snap_words)
         yield Footer()
 
     @property
@@ -99,11 +96,18 @@ class AnnotatorApp(App[None]):
         return self.query_one(LabelPanel)
 
     @property
+    def browser(self) -> ArticleBrowser:
+        return self.query_one(ArticleBrowser)
+
+    @property
     def table(self) -> ArticleTable:
         return self.query_one(ArticleTable)
 
+    @property
+    def status_line(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
     def on_mount(self) -> None:
-        self.query_one("#search", Input).display = False
         self.pane.set_labels(self.project.config.labels)
         self.pane.set_show_others(self.show_others)
         if self.reviewer is not None:
@@ -114,98 +118,72 @@ class AnnotatorApp(App[None]):
         else:
             self.table.set_documents(self.project.documents())
         self._fit_to_width(self.size.width)
-        first = self.session.first_unfinished() or self.session.neighbour(0)
+        try:
+            first = self.session.first_unfinished() or self.session.neighbour(0)
+        except (OSError, TuiReaderError):  # a damaged file on the way: start at the top
+            first = self.session.neighbour(0)
         if first is None:
-            self._set_header(Text("No articles in this project: import some with "
-                                  "`tui-reader import PATH`.", style="bold"))
+            self.query_one(ArticleHeader).heading = NO_ARTICLES
         else:
             self.open_document(first)
         self.pane.focus()
-        self._show_status()
         # A moment after the first frame: a thread scanning every article's file would compete
         # with the thread that writes the frame to the terminal.
-        self.set_timer(FIRST_SCAN_DELAY, self.load_progress)
+        self.set_timer(FIRST_SCAN_DELAY, self.browser.scan)
         self.call_after_refresh(gc.enable)  # __main__ paused the cyclic collector for start-up
-        self.set_interval(POLL_SECONDS, self.load_progress)
+        self.set_interval(POLL_SECONDS, self.browser.scan)
         self.set_interval(TIME_FLUSH_SECONDS, self._flush_time)
 
-    def on_resize(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_resize(self, event: events.Resize) -> None:
         self._fit_to_width(event.size.width)
 
     def _fit_to_width(self, width: int) -> None:
-        self.query_one("#panel").display = width >= NARROW
-        self.query_one("#list").display = width >= VERY_NARROW
+        self.panel.display = width >= NARROW
+        self.browser.display = width >= VERY_NARROW
 
-    @work(thread=True, exclusive=True, group="progress")
-    def load_progress(self) -> None:
-        """Statuses and counts of the articles whose files changed (all of them the first time),
-        read off the UI thread; repeated every few seconds so teammates' progress shows up."""
-        if not self._polled_once:
-            # Temp files of writers killed mid-write: walking 10k files is no job for start-up.
-            try:
-                self.project.clean_temp_files()
-            except OSError:
-                pass
-        catalog_changed = self.project.reload_catalog()
-        changed = self.project.progress_changes(self.session.annotator, self._seen)
-        if changed or catalog_changed:
-            self.call_from_thread(self._apply_progress, changed, catalog_changed)
-
-    def _apply_progress(self, progress: dict[str, DocProgress], catalog_changed: bool) -> None:
-        if catalog_changed:
-            self.table.set_documents(self.project.documents())
-        current = self.session.doc.id if self.session.doc else None
-        for doc_id, item in progress.items():
-            if doc_id == current:
-                if self._polled_once and not self._pending:
-                    self._reload_current()
-            elif not (doc_id in self._progress_set and not self._polled_once):
-                # On the first scan a document the UI already changed keeps its newer progress.
-                self.table.progress[doc_id] = item
-        if not self._polled_once:
+    # ------------------------------------------------------------- the list
+    def on_article_browser_scanned(self, event: ArticleBrowser.Scanned) -> None:
+        if event.current_changed and not event.first and not self.saver.unsaved:
+            self._reload_current()
+        if event.first:
             self._maybe_train()
-        self._polled_once = True
-        self.table.set_filter(self.table.status_filter, self.table.matches)
-        self._show_progress()
 
     def _reload_current(self) -> None:
         """Another process changed the open article: show its spans as they are on disk."""
         try:
             self.session.reload_spans()
-        except (OSError, StoreError):
+        except (OSError, TuiReaderError):
             return
         self._show_spans()
 
+    def on_article_table_chosen(self, event: ArticleTable.Chosen) -> None:
+        if self.saver.busy():
+            return
+        self.open_document(event.doc_id)
+        self.pane.focus()
+
+    # ------------------------------------------------------ learned suggestions
     @work(thread=True, exclusive=True, group="model")
     def train_model(self) -> None:
-        """(Re)train the learned suggestions in the model's own process (no GIL shared with the
-        keys), once this annotator has enough labels."""
-        try:
-            trained = self.model_process.train(str(self.project.root), self.session.annotator,
-                                               self.project.config.model_threshold)
-        except Exception:  # noqa: BLE001 - a broken model must never break labelling
-            return
-        if trained:
+        """(Re)train the learned suggestions, off the UI thread (in the model's own process)."""
+        if self.learned.train():
             self.call_from_thread(self._use_model)
 
     def _use_model(self) -> None:
-        first = not self.model_ready
-        self.model_ready = True
+        first = not self.learned.ready
+        self.learned.ready = True
         self._load_suggestions()
         if first:
-            self._flash("Learned suggestions are on: the model was trained on your labels.")
+            self._hint("Learned suggestions are on: the model was trained on your labels.")
 
     @work(thread=True, exclusive=True, group="model-suggest")
-    def fetch_model_suggestions(self, doc_id: str, text: str, rule_suggestions: list) -> None:
-        try:
-            guesses = self.model_process.suggest(text, list(self.project.config.label_names),
-                                                 MODEL_CONFIDENCE)
-        except Exception:  # noqa: BLE001
-            return
-        merged = learned.merge(rule_suggestions, guesses)
-        self.call_from_thread(self._show_model_suggestions, doc_id, merged)
+    def fetch_model_suggestions(self, doc_id: str, text: str,
+                                rule_suggestions: list[Suggestion]) -> None:
+        merged = self.learned.suggest(text, rule_suggestions)
+        if merged is not None:
+            self.call_from_thread(self._show_model_suggestions, doc_id, merged)
 
-    def _show_model_suggestions(self, doc_id: str, suggestions: list) -> None:
+    def _show_model_suggestions(self, doc_id: str, suggestions: list[Suggestion]) -> None:
         if self.session.doc is None or self.session.doc.id != doc_id:
             return  # the annotator moved on
         self.session.set_suggestions(suggestions)
@@ -213,32 +191,24 @@ class AnnotatorApp(App[None]):
         self._show_details()
 
     def _count_label(self) -> None:
-        """Retrain after every few new labels (in the background, never blocking a key)."""
-        self._labels_since_training += 1
         # Checking whether there are enough labels reads the whole project: not on every key.
-        if self._labels_since_training >= RETRAIN_EVERY:
-            self._labels_since_training = 0
+        if self.learned.count_label():
             self._maybe_train()
 
     def _maybe_train(self) -> None:
-        """Train when this annotator's spans could be enough (a cheap count from the list)."""
         spans = sum(p.spans for p in self.table.progress.values())
-        if self.suggest and spans >= self.project.config.model_threshold:
+        if self.suggest and self.learned.worth_training(spans):
             self.train_model()
-
-    def _show_progress(self) -> None:
-        done = sum(1 for p in self.table.progress.values() if p.status == "done")
-        text = Text(f" {self.table.overall(done)}", style="bold")
-        if self.table.status_filter != "all":
-            text.append(f"  [{self.table.status_filter}]", style="dim")
-        if self._search:
-            text.append(f"  /{display_safe(self._search)}", style="dim")
-        self.query_one("#progress", Static).update(text, layout=False)
 
     # --------------------------------------------------------------- documents
     def open_document(self, doc_id: str, caret: int | None = None) -> None:
         self._flush_time()
-        doc = self.session.open(doc_id)
+        try:
+            doc = self.session.open(doc_id)
+        except (OSError, TuiReaderError) as err:  # its file is damaged: the open one stays
+            self.bell()
+            self.status_line.show(Notice(f"{doc_id} could not be opened: {err}", Tone.WARNING))
+            return
         text = doc.text
         if caret is None:  # the first character that is not whitespace, so `1` labels at once
             caret = len(text) - len(text.lstrip()) if text.strip() else 0
@@ -258,22 +228,11 @@ class AnnotatorApp(App[None]):
         # Its place in the list shown (the review queue in review mode), without a list copy
         # of every document on each label.
         index = self.table.position(doc.id)
-        position = 0 if index is None else index + 1
-        total = len(self.table.docs)
-        header = Text(no_wrap=True, overflow="ellipsis")
-        header.append(display_safe(doc.info.title), style="bold")
-        # The file name, not its full path: the path is long and says where the corpus was
-        # imported from, which the annotator does not need.
-        source = doc.info.source.replace("\\", "/").rsplit("/", 1)[-1] or doc.id
-        header.append(f"\n{position}/{total} · {self.session.status} · {len(doc.text):,} characters"
-                      f" · {display_safe(source)}", style="dim")
-        self._set_header(header)
-
-    def _set_header(self, text: Text) -> None:
-        self.query_one("#article-header", Static).update(text, layout=False)
+        self.query_one(ArticleHeader).heading = Heading.of(
+            doc, 0 if index is None else index + 1, len(self.table.docs), self.session.status)
 
     @property
-    def rules(self) -> list:
+    def rules(self) -> list[Rule]:
         """The rules suggestions come from: the built-in ones and --patterns."""
         if self._rules is None:
             from ..core.suggest.rules import DEFAULT_RULES
@@ -282,7 +241,7 @@ class AnnotatorApp(App[None]):
         return self._rules
 
     @rules.setter
-    def rules(self, rules: list) -> None:
+    def rules(self, rules: list[Rule]) -> None:
         self._rules = list(rules)
 
     def _load_suggestions(self) -> None:
@@ -298,7 +257,7 @@ class AnnotatorApp(App[None]):
 
             labels = self.project.config.label_names
             suggestions = apply_rules(session.doc.text, session.segments, self.rules, labels)
-            if self.model_ready:
+            if self.learned.ready:
                 # The model only where no rule fires, and only when fairly sure (measured on the
                 # gold set, that saves keys); its guesses arrive from its process a moment later.
                 self.fetch_model_suggestions(session.doc.id, session.doc.text, suggestions)
@@ -315,15 +274,8 @@ class AnnotatorApp(App[None]):
         self.panel.show_spans(session.spans)
         self._show_details()
         if session.doc is not None:
-            self._progress_set.add(session.doc.id)
-            doc_id, me = session.doc.id, session.annotator
-            known = self.table.progress.get(doc_id, DocProgress())
-            others_done = [a for a in known.done_by if a != me]
-            done_by = tuple(sorted([*others_done, me] if session.status == "done" else others_done))
-            self.table.set_progress(doc_id, DocProgress(
-                status=session.status, spans=len(session.spans),
-                all_spans=len(session.spans) + len(session.others), done_by=done_by))
-            self._show_progress()
+            self.browser.show_own_progress(session.doc.id, session.status, len(session.spans),
+                                           len(session.spans) + len(session.others))
 
     def _show_details(self) -> None:
         caret = self.pane.caret
@@ -336,13 +288,7 @@ class AnnotatorApp(App[None]):
         self._show_details()
 
     def on_reading_pane_selection_changed(self, event: ReadingPane.SelectionChanged) -> None:
-        self._show_status()
-
-    def on_article_table_chosen(self, event: ArticleTable.Chosen) -> None:
-        if self._busy():
-            return
-        self.open_document(event.doc_id)
-        self.pane.focus()
+        self.status_line.visual = event.selecting
 
     def on_label_panel_span_chosen(self, event: LabelPanel.SpanChosen) -> None:
         span = next((s for s in self.session.spans if s.id == event.span_id), None)
@@ -351,85 +297,12 @@ class AnnotatorApp(App[None]):
             self.pane.move_caret(span.start)
             self.pane.focus()
 
-    # ------------------------------------------------------------------ saving
-    def _busy(self) -> bool:
-        if self._pending:
-            self.bell()
-            # Keep the failure in sight: a new message must not hide that something is unsaved.
-            self._save_state = Text(f" NOT SAVED: {display_safe(self._failure)} — retrying; that key "
-                                    "was ignored until the last action is saved ",
-                                    style="bold white on red")
-            self._show_status()
-            return True
-        return False
+    # ------------------------------------------------------------ status line
+    def _say(self, notice: Notice) -> None:
+        self.status_line.show(notice)
 
-    def _save(self, do: Callable[[], Change | None],
-              after: Callable[[Change | None], None], verb: str = "saved") -> None:
-        """Run a store action; on failure show it plainly and retry until it is on disk."""
-        if self._busy():
-            return
-        try:
-            change = do()
-        except OSError as err:
-            self._pending.append((do, after, verb))
-            self._saving_failed(err)
-            return
-        except TuiReaderError as err:
-            # Not worth retrying (a damaged file, a span deleted from another terminal):
-            # say so plainly and show what is on disk.
-            message = str(err.args[0]) if err.args else str(err)
-            self.bell()
-            self._save_state = Text(f" NOT SAVED: {display_safe(message)} ", style="bold white on red")
-            self._show_status()
-            self._reload_current()
-            return
-        self._saved(change, verb)
-        after(change)
-
-    def _saving_failed(self, err: OSError) -> None:
-        reason = self._failure = err.strerror or str(err)
-        self._save_state = Text(f" NOT SAVED: {display_safe(reason)} — retrying every "
-                                f"{RETRY_SECONDS:.0f} s ", style="bold white on red")
-        self._show_status()
-        if self._retry_timer is None:
-            self._retry_timer = self.set_interval(RETRY_SECONDS, self._retry)
-
-    def _retry(self) -> None:
-        while self._pending:
-            do, after, verb = self._pending[0]
-            try:
-                change = do()
-            except OSError as err:
-                self._saving_failed(err)
-                return
-            self._pending.pop(0)
-            self._saved(change, verb)
-            after(change)
-        if self._retry_timer is not None:
-            self._retry_timer.stop()
-            self._retry_timer = None
-
-    def _saved(self, change: Change | None, verb: str = "saved") -> None:
-        self._quit_armed = False
-        if change is None:
-            self._save_state = Text("nothing to change", style="dim")
-        else:
-            self._save_state = Text(f"✓ {verb}: {display_safe(change.describe())}", style="green")
-        self._show_status()
-
-    def _flash(self, message: str) -> None:
-        self._save_state = Text(display_safe(message), style="yellow")
-        self._show_status()
-
-    def _show_status(self) -> None:
-        status = Text()
-        if self.pane.sel_anchor is not None:
-            status.append(" VISUAL ", style="bold reverse")
-            status.append(" ")
-        status.append(f"{display_safe(self.session.annotator)} ", style="bold")
-        status.append("words " if self.snap_words else "characters ", style="dim")
-        status.append_text(self._save_state)
-        self.query_one("#status", Static).update(status, layout=False)
+    def _hint(self, message: str) -> None:
+        self.status_line.show(Notice(message, Tone.HINT))
 
     # ----------------------------------------------------------------- actions
     def action_label(self, name: str) -> None:
@@ -438,7 +311,7 @@ class AnnotatorApp(App[None]):
         target = self.session.target(self.pane.selection(), self.pane.caret, self.snap_words)
         if target is None:
             self.bell()
-            self._flash("Nothing to label here (only whitespace).")
+            self._hint("Nothing to label here (only whitespace).")
             return
         start, end = target
 
@@ -448,26 +321,26 @@ class AnnotatorApp(App[None]):
             self._update_header()
             self._count_label()
 
-        self._save(lambda: self.session.label(name, start, end), after)
+        self.saver.save(lambda: self.session.label(name, start, end), after)
 
     def action_accept(self) -> None:
         suggestions = self.session.suggestions_at(self.pane.caret)
         if not suggestions:
             self.bell()
-            self._flash("No suggestion at the caret (> and < jump to the next and previous).")
+            self._hint("No suggestion at the caret (> and < jump to the next and previous).")
             return
         suggestion = suggestions[0]  # the shortest, where several cover the caret
-        self._save(lambda: self.session.accept(suggestion), lambda change: self._show_spans())
+        self.saver.save(lambda: self.session.accept(suggestion), self._after_span_change)
 
     def action_reject(self) -> None:
         suggestions = self.session.suggestions_at(self.pane.caret)
         if not suggestions:
             self.bell()
-            self._flash("No suggestion at the caret to reject.")
+            self._hint("No suggestion at the caret to reject.")
             return
         suggestion = suggestions[0]
-        self._save(lambda: self.session.reject(suggestion, by=self.reviewer),
-                   lambda change: self._show_spans())
+        self.saver.save(lambda: self.session.reject(suggestion, by=self.reviewer),
+                        self._after_span_change)
 
     def action_accept_all(self, label: str | None = None) -> None:
         """Accept every open suggestion of ``label`` (default: the label of the one at the caret)."""
@@ -475,19 +348,23 @@ class AnnotatorApp(App[None]):
             here = self.session.suggestions_at(self.pane.caret)
             if not here:
                 self.bell()
-                self._flash("Put the caret on a suggestion first (or use the command palette).")
+                self._hint("Put the caret on a suggestion first (or use the command palette).")
                 return
             label = here[0].label
         chosen = [p for p in self.session.suggestions if p.label == label]
-        self._save(lambda: self.session.accept_many(chosen), lambda change: self._show_spans())
-        self._flash(f"Accepted {len(chosen)} {label} suggestions (u undoes them all).")
+
+        def after(change: Change | None) -> None:
+            self._show_spans()
+            self._hint(f"Accepted {len(chosen)} {label} suggestions (one u undoes them all).")
+
+        self.saver.save(lambda: self.session.accept_many(chosen), after)
 
     def action_suggestion(self, step: int) -> None:
         caret = self.pane.caret
         starts = [p.start for p in self.session.suggestions]
         targets = [s for s in starts if s > caret] if step > 0 else [s for s in starts if s < caret]
         if not targets:
-            self._flash("No more suggestions that way.")
+            self._hint("No more suggestions that way.")
             return
         self.pane.clear_selection()
         self.pane.move_caret(min(targets) if step > 0 else max(targets))
@@ -496,7 +373,7 @@ class AnnotatorApp(App[None]):
         spans = self.session.spans_at(self.pane.caret)
         if not spans:
             self.bell()
-            self._flash("No span of yours at the caret.")
+            self._hint("No span of yours at the caret.")
             return
         if len(spans) == 1:
             self._delete(spans[0].id)
@@ -511,7 +388,10 @@ class AnnotatorApp(App[None]):
         self.push_screen(ChooseSpanScreen(spans), chosen)
 
     def _delete(self, span_id: str) -> None:
-        self._save(lambda: self.session.delete(span_id), lambda change: self._show_spans())
+        self.saver.save(lambda: self.session.delete(span_id), self._after_span_change)
+
+    def _after_span_change(self, change: Change | None) -> None:
+        self._show_spans()
 
     def action_undo(self) -> None:
         self._history(self.session.undo, self.session.undo_stack, "Nothing to undo.")
@@ -521,7 +401,7 @@ class AnnotatorApp(App[None]):
 
     def _history(self, step: Callable[[], Change | None], stack: list[Change], empty: str) -> None:
         if not stack:
-            self._flash(empty)
+            self._hint(empty)
             return
         shown = self.session.doc.id if self.session.doc else None
 
@@ -534,7 +414,7 @@ class AnnotatorApp(App[None]):
                 self._show_spans()
                 self._update_header()
 
-        self._save(step, after, "undone" if step == self.session.undo else "redone")
+        self.saver.save(step, after, "undone" if step == self.session.undo else "redone")
 
     def action_done(self) -> None:
         self._finish("done")
@@ -549,95 +429,77 @@ class AnnotatorApp(App[None]):
 
         def after(change: Change | None) -> None:
             self._show_spans()
-            following = self.session.first_unfinished(after=current)
+            try:
+                following = self.session.first_unfinished(after=current)
+            except (OSError, TuiReaderError) as err:  # another article's file is damaged
+                self._update_header()
+                self.status_line.add(Notice(f"  The next article could not be chosen: {err}",
+                                            Tone.WARNING))
+                return
             if following is None:
                 self._update_header()
-                self._save_state.append("  Every article is done or skipped: nothing left to open.",
-                                        style="bold yellow")
-                self._show_status()
+                self.status_line.add(Notice("  Every article is done or skipped: nothing left "
+                                            "to open.", Tone.FINISHED))
                 self.notify("Every article is done or skipped. Well done!", title="All done")
                 return
             self.open_document(following)
 
-        self._save(lambda: self.session.set_status(status), after)
+        self.saver.save(lambda: self.session.set_status(status), after)
 
     def action_article(self, step: int) -> None:
-        if self._busy():
+        if self.saver.busy():
             return
         target = self.session.neighbour(step)
         if target is None:
-            self._flash("No more articles that way.")
+            self._hint("No more articles that way.")
             return
         self.open_document(target)
 
     def action_toggle_snap(self) -> None:
         self.snap_words = not self.snap_words
-        self._flash("Selections snap to whole words." if self.snap_words
-                    else "Selections keep exact characters (graphemes).")
+        self._hint("Selections snap to whole words." if self.snap_words
+                   else "Selections keep exact characters (graphemes).")
 
     def action_toggle_others(self) -> None:
         self.show_others = not self.show_others
         self.pane.set_show_others(self.show_others)
         self._show_details()
         count = len(self.session.others)
-        self._flash(f"Showing {count} spans by other annotators (read-only)." if self.show_others
-                    else "Showing only your spans.")
+        self._hint(f"Showing {count} spans by other annotators (read-only)." if self.show_others
+                   else "Showing only your spans.")
 
     def action_edit_note(self) -> None:
         spans = self.session.spans_at(self.pane.caret)
         if not spans:
             self.bell()
-            self._flash("No span of yours at the caret to write a note on.")
+            self._hint("No span of yours at the caret to write a note on.")
             return
-        if not self.query_one("#panel").display:
-            self.query_one("#panel").display = True
+        if not self.panel.display:
+            self.panel.display = True
         self.panel.edit_note(spans[0])
 
     def on_label_panel_note_submitted(self, event: LabelPanel.NoteSubmitted) -> None:
-        self._save(lambda: self.session.set_note(event.span_id, event.note),
-                   lambda change: self._show_spans())
+        self.saver.save(lambda: self.session.set_note(event.span_id, event.note),
+                        self._after_span_change)
         self.pane.focus()
 
     def action_search(self) -> None:
-        search = self.query_one("#search", Input)
-        self.query_one("#list").display = True
-        search.display = True
-        search.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "search":
-            self._search = event.value
-            self.run_search(event.value)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            self.table.focus()
-
-    @work(thread=True, exclusive=True, group="search")
-    def run_search(self, query: str) -> None:
-        matches = matching_documents(self.project, query)
-        self.call_from_thread(self._apply_search, matches)
-
-    def _apply_search(self, matches: set[str] | None) -> None:
-        self.table.set_filter(self.table.status_filter, matches)
-        self._show_progress()
+        self.browser.open_search()
 
     def action_cycle_filter(self) -> None:
-        following = FILTERS[(FILTERS.index(self.table.status_filter) + 1) % len(FILTERS)]
-        self.table.set_filter(following, self.table.matches)
-        self._show_progress()
+        self.browser.cycle_filter()
 
     def action_toggle_list(self) -> None:
-        widget = self.query_one("#list")
-        widget.display = not widget.display
+        self.browser.display = not self.browser.display
 
     def action_toggle_panel(self) -> None:
-        widget = self.query_one("#panel")
-        widget.display = not widget.display
+        self.panel.display = not self.panel.display
 
-    def get_system_commands(self, screen):  # type: ignore[no-untyped-def]  # noqa: ANN201
-        """The command palette (ctrl+p): Textual's commands and ours."""
-        yield from super().get_system_commands(screen)
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): Textual's commands but the screenshot, and ours."""
+        for command in super().get_system_commands(screen):
+            if command.title != SCREENSHOT_COMMAND:
+                yield command
         for label in self.project.config.labels:
             yield SystemCommand(f"Accept all {label.name} suggestions",
                                 f"Every open {label.name} suggestion in this article becomes a span",
@@ -645,6 +507,16 @@ class AnnotatorApp(App[None]):
         yield SystemCommand("Mark article done", "And open the next one not done", self.action_done)
         yield SystemCommand("Statistics", "Labels, progress and agreement", self.action_stats)
         yield SystemCommand("Toggle other annotators' spans", "Read-only", self.action_toggle_others)
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Textual's screenshot action writes a file where the app runs (the server, when
+        served): refused, whatever binding or link asks for it."""
+        self.bell()
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        self.bell()
+        return None
 
     def action_stats(self) -> None:
         from .screens.stats import StatsScreen
@@ -658,48 +530,31 @@ class AnnotatorApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; while an action is still unsaved, only when asked twice in a row."""
-        if self._pending and not self._quit_armed:
-            self._quit_armed = True
-            self.bell()
-            self._save_state = Text(f" NOT SAVED: {display_safe(self._failure)} — quitting now loses "
-                                    "the last action: press q again to quit anyway ",
-                                    style="bold white on red")
-            self._show_status()
-            return
-        await super().action_quit()
+        if self.saver.may_quit():
+            await super().action_quit()
 
+    # ------------------------------------------------------------ active time
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
-            self._note_activity()
+            self.activity.note_activity()
         await super().on_event(event)
 
-    def _note_activity(self) -> None:
-        now = clock()
-        if self._last_activity is not None and now - self._last_activity <= IDLE_SECONDS:
-            self._active_seconds += now - self._last_activity
-        self._last_activity = now
-
     def _flush_time(self) -> None:
-        """Add the active time on the open article to the store (on switching, done, quit)."""
-        if self.session.doc is None or self._active_seconds < 1:
-            return
-        try:
-            self.project.add_time(self.session.doc.id, self.session.annotator, self._active_seconds)
-        except (OSError, StoreError):
-            return  # kept, and tried again at the next flush
-        self._active_seconds = 0.0
+        """Add the active time on the open article to the store."""
+        doc = self.session.doc
+        if doc is not None:
+            self.activity.flush(partial(self.project.add_time, doc.id, self.session.annotator))
 
     def on_unmount(self) -> None:
         self._flush_time()
-        self.model_process.close()
+        self.learned.close()
 
-    def on_key(self, event) -> None:  # type: ignore[no-untyped-def]
+    def on_key(self, event: events.Key) -> None:
         # Escape leaves the search box or the note field and returns to reading.
         if event.key == "escape" and isinstance(self.focused, Input):
             if self.focused.id == "note":
                 self.panel.close_note()
             else:
-                self.focused.display = bool(self._search)
+                self.browser.leave_search()
             self.pane.focus()
             event.stop()
-

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rich.console import Group
+from typing import Any
+
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -12,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ...core.agreement import compute_agreement, documents_for_agreement
+from ...core.agreement import AgreementReport, compute_agreement, documents_for_agreement
 from ...core.stats import project_stats
 from ...core.store import Project
 from ...core.text import display_safe
@@ -52,9 +54,9 @@ class StatsScreen(ModalScreen[None]):
                                    self.project.config.label_names)
         self.app.call_from_thread(self.show, stats, report)
 
-    def show(self, stats: dict, report) -> None:  # noqa: ANN001
+    def show(self, stats: dict[str, Any], report: AgreementReport) -> None:
         colors = {label.name: label.color for label in self.project.config.labels}
-        parts: list = [Text(f"{stats['documents']} documents · {stats['spans']} spans · "
+        parts: list[RenderableType] = [Text(f"{stats['documents']} documents · {stats['spans']} spans · "
                             f"{len(stats['annotators'])} annotators  (esc closes)", style="bold")]
         labels = Table.grid(padding=(0, 1))
         top = max(stats["labels"].values(), default=0)

@@ -7,6 +7,7 @@ counts arrive later from a background scan and fill in row by row.
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual.geometry import Size
@@ -44,10 +45,11 @@ class ArticleTable(CursorList):
         "article-table--dim",
     }
 
+    @dataclass
     class Chosen(Message):
-        def __init__(self, doc_id: str) -> None:
-            super().__init__()
-            self.doc_id = doc_id
+        """An article was chosen (enter or a click): it opens."""
+
+        doc_id: str
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -10,6 +13,7 @@ from textual.widgets import Input, Static
 
 from ...core.config import Label
 from ...core.model import Span
+from ...core.suggest.suggestion import Suggestion
 from ...core.text import display_safe
 from .span_list import SpanList
 
@@ -20,16 +24,18 @@ def excerpt(text: str, limit: int = 60) -> str:
 
 
 class LabelPanel(Vertical):
+    @dataclass
     class SpanChosen(Message):
-        def __init__(self, span_id: str) -> None:
-            super().__init__()
-            self.span_id = span_id
+        """A span was chosen in the list: the caret goes to it."""
 
+        span_id: str
+
+    @dataclass
     class NoteSubmitted(Message):
-        def __init__(self, span_id: str, note: str) -> None:
-            super().__init__()
-            self.span_id = span_id
-            self.note = note
+        """The note field was submitted: ``note`` is to be saved on ``span_id``."""
+
+        span_id: str
+        note: str
 
     def __init__(self, labels: tuple[Label, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -37,7 +43,8 @@ class LabelPanel(Vertical):
         self._counts: dict[str, int] = {}
         self._span_ids: list[str] = []
         self._note_span: str | None = None
-        self._details_key: tuple | None = None
+        # What the details show: unchanged, they are not drawn again (a caret move is cheap).
+        self._details_key: tuple[tuple[object, ...], ...] | None = None
         self._labels_shown = False
 
     def compose(self) -> ComposeResult:
@@ -80,9 +87,9 @@ class LabelPanel(Vertical):
         span_list.label_colors = {label.name: label.color for label in self.labels}
         span_list.set_spans(spans)
 
-    def show_details(self, spans: list[Span], others: list[Span], suggestions: list | None = None,
+    def show_details(self, spans: list[Span], others: list[Span], suggestions: list[Suggestion],
                      suggestion_name: str = "suggestion") -> None:
-        suggestions = suggestions or []
+        """The spans and suggestions at the caret; in review, suggestions are "candidates"."""
         key = tuple((s.id, s.label, s.note) for s in spans + others) + tuple(p.key for p in suggestions)
         if key == self._details_key:
             return
@@ -126,11 +133,12 @@ class LabelPanel(Vertical):
         note.display = False
         self._note_span = None
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "note" and self._note_span:
+    @on(Input.Submitted, "#note")
+    def _note_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self._note_span:
             self.post_message(self.NoteSubmitted(self._note_span, event.value))
             self.close_note()
-            event.stop()
 
     def on_span_list_chosen(self, event: SpanList.Chosen) -> None:
         self.post_message(self.SpanChosen(event.span_id))

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -22,6 +24,7 @@ from textual.strip import Strip
 from ...core.config import Label
 from ...core.model import Span
 from ...core.segment import Segments
+from ...core.suggest.suggestion import Suggestion
 from ...core.text import StyleRange, display_safe
 from ..keymap import PANE_KEYS, bindings
 from ..wrap import TAB_CELLS, RowIndex, cell_of_offset, offset_at_cell, wrap
@@ -35,6 +38,21 @@ MARKDOWN_CLASSES = {
     "link": "reading-pane--link",
     "strike": "reading-pane--strike",
 }
+
+
+class RunStyle(NamedTuple):
+    """Everything that decides how a run of text is drawn: the key of the pane's style cache."""
+
+    markdown: tuple[str, ...]  # the Markdown kinds over the run (heading, emphasis, ...)
+    label: str  # the label of the innermost of the annotator's spans over it ("": none)
+    own_spans: int  # how many of the annotator's spans overlap there
+    other_labels: tuple[str, ...]  # other annotators' spans over it (shown when asked for)
+    suggestion: str  # the label of the innermost suggestion over it ("": none)
+    selected: bool
+    caret: bool
+
+
+CARET_AT_LINE_END = RunStyle((), "", 0, (), "", False, True)
 
 
 def _readable_on(color: str) -> str:
@@ -55,17 +73,17 @@ class ReadingPane(ScrollView, can_focus=True):
     }
     ALLOW_SELECT = False  # the pane owns selection; Textual's is mouse-only and copy-oriented
 
+    @dataclass
     class CaretMoved(Message):
         """The caret moved onto a different set of spans (the label panel shows their details)."""
 
-        def __init__(self, offset: int) -> None:
-            super().__init__()
-            self.offset = offset
+        offset: int
 
+    @dataclass
     class SelectionChanged(Message):
-        def __init__(self, selecting: bool) -> None:
-            super().__init__()
-            self.selecting = selecting
+        """A selection started (visual mode) or ended."""
+
+        selecting: bool
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -80,12 +98,12 @@ class ReadingPane(ScrollView, can_focus=True):
         self._styles: list[StyleRange] = []
         self._spans: list[Span] = []
         self._others: list[Span] = []
-        self._suggestions: list = []  # list[Suggestion]: suggestions or review candidates
+        self._suggestions: list[Suggestion] = []  # suggestions, or in review the candidates
         self.show_others = False
         self._label_styles: dict[str, Style] = {}
         self._label_order: dict[str, int] = {}
         self._row_marks: dict[int, list[tuple[int, int, str, str]]] = {}
-        self._style_cache: dict[tuple, Style] = {}
+        self._style_cache: dict[RunStyle, Style] = {}
         self._dragging = False
         self._caret_spans: tuple[str, ...] = ()
 
@@ -125,7 +143,7 @@ class ReadingPane(ScrollView, can_focus=True):
             self._refresh_offsets(start, end)
         self._notify_caret(force=True)
 
-    def set_suggestions(self, suggestions: list) -> None:  # list[Suggestion]
+    def set_suggestions(self, suggestions: list[Suggestion]) -> None:
         """Replace the dimmed suggestions; repaints only rows whose suggestions changed."""
         before = {p.key for p in self._suggestions}
         self._suggestions = list(suggestions)
@@ -218,46 +236,46 @@ class ReadingPane(ScrollView, can_focus=True):
             # The innermost (shortest) span decides the colour: a claim inside a quote shows.
             top = min(own)[1] if own else ""
             suggestion = min(props)[1] if props else ""
-            key = (tuple(md), top, len(own), tuple(others), suggestion,
-                   bool(selection and selection[0] <= a and b <= selection[1]), a == self.caret)
+            key = RunStyle(tuple(md), top, len(own), tuple(others), suggestion,
+                           bool(selection and selection[0] <= a and b <= selection[1]),
+                           a == self.caret)
             chunk = display[a:b]
             if "\t" in chunk:
                 chunk = chunk.replace("\t", " " * TAB_CELLS)
             segments.append(Segment(chunk, self._style(base, key)))
         if self.caret == end and start <= self.caret and self.caret < len(self.text):
             # The caret on a newline: one cell after the text.
-            segments.append(Segment(" ", self._style(base, ((), "", 0, (), "", False, True))))
+            segments.append(Segment(" ", self._style(base, CARET_AT_LINE_END)))
         strip = Strip(segments)
         return strip.crop(0, width).extend_cell_length(width, base)
 
-    def _style(self, base: Style, key: tuple) -> Style:
+    def _style(self, base: Style, run: RunStyle) -> Style:
         """The style of a run of text: Markdown, then spans, then selection, then the caret."""
-        style = self._style_cache.get(key)
+        style = self._style_cache.get(run)
         if style is not None:
             return style
-        md, top, n_own, others, suggestion, selected, caret = key
         style = base
-        for kind in md:
+        for kind in run.markdown:
             style += self.get_component_rich_style(MARKDOWN_CLASSES[kind], partial=True)
-        if top:
-            style += self._label_styles.get(top, Style(reverse=True))
-            if n_own > 1:  # overlapping spans: underlined and bold, so the overlap stands out
+        if run.label:
+            style += self._label_styles.get(run.label, Style(reverse=True))
+            if run.own_spans > 1:  # overlapping spans: underlined and bold, so the overlap stands out
                 style += Style(underline=True, bold=True)
-        if others:
-            label_style = self._label_styles.get(others[0])
-            color = label_style.bgcolor if label_style and not top else None
+        if run.other_labels:
+            label_style = self._label_styles.get(run.other_labels[0])
+            color = label_style.bgcolor if label_style and not run.label else None
             style += self.get_component_rich_style("reading-pane--other-span", partial=True)
-            style += Style(underline=True, underline2=len(others) > 1, color=color)
-        if suggestion:  # a suggestion: dimmed, in its label's colour, until accepted or rejected
-            label_style = self._label_styles.get(suggestion)
+            style += Style(underline=True, underline2=len(run.other_labels) > 1, color=color)
+        if run.suggestion:  # dimmed, in its label's colour, until accepted or rejected
+            label_style = self._label_styles.get(run.suggestion)
             style += self.get_component_rich_style("reading-pane--suggestion", partial=True)
-            if label_style and not top:
+            if label_style and not run.label:
                 style += Style(color=label_style.bgcolor)
-        if selected:
+        if run.selected:
             style += self.get_component_rich_style("reading-pane--selection", partial=True)
-        if caret:
+        if run.caret:
             style += self.get_component_rich_style("reading-pane--caret", partial=True)
-        self._style_cache[key] = style
+        self._style_cache[run] = style
         return style
 
     def notify_style_update(self) -> None:

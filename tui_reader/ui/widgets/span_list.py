@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Size
@@ -18,10 +20,11 @@ from .cursor_list import CursorList
 class SpanList(CursorList):
     COMPONENT_CLASSES = {"span-list--cursor"}
 
+    @dataclass
     class Chosen(Message):
-        def __init__(self, span_id: str) -> None:
-            super().__init__()
-            self.span_id = span_id
+        """A span was chosen (enter or a click)."""
+
+        span_id: str
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
