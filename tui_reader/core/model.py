@@ -286,8 +286,3 @@ class DocumentRecord:
 
     def rejections_of(self, annotator: str) -> list[Rejection]:
         return [r for r in self.rejections if r.annotator == annotator]
-
-    def progress(self, annotator: str) -> DocProgress:
-        own = sum(1 for s in self.spans if s.annotator == annotator)
-        return DocProgress(status=self.status_of(annotator), spans=own, all_spans=len(self.spans),
-                           done_by=self.done_by())
