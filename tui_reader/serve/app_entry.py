@@ -13,7 +13,10 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from ..core.store import Project
 
 LOG_FD_VARIABLE = "TUI_READER_LOG_FD"
 CRASH_STATUS = 1
@@ -30,7 +33,8 @@ def _log_stream() -> TextIO:
     return stream
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], project: Project | None = None) -> int:
+    """Run the app; ``project``: the project already open (a session forked by the zygote)."""
     log = _log_stream()
     crashed: list[bool] = []
 
@@ -55,14 +59,14 @@ def main(argv: list[str]) -> int:
     textual.app.App._fatal_error = fatal_error  # type: ignore[method-assign]
     textual.app.App.panic = panic  # type: ignore[method-assign,assignment]
     try:
-        code = _run_app(argv, log)
+        code = _run_app(argv, log, project)
     except BaseException:  # noqa: BLE001 - anything at all: its traceback to the log, not the client
         traceback.print_exc(file=log)
         return CRASH_STATUS
     return CRASH_STATUS if crashed and code == 0 else code
 
 
-def _run_app(argv: list[str], log: TextIO) -> int:
+def _run_app(argv: list[str], log: TextIO, project: Project | None) -> int:
     """The annotator's app on the project, as ``tui-reader annotate --db PROJECT --annotator
     NAME`` runs it (the server has already checked the name and imported the corpus)."""
     import argparse
@@ -77,7 +81,8 @@ def _run_app(argv: list[str], log: TextIO) -> int:
     parser.add_argument("--annotator", required=True)
     args = parser.parse_args(argv)
     try:
-        project = Project.open(args.db)
+        if project is None:
+            project = Project.open(args.db)
         app = AnnotatorApp(project, check_annotator_name(args.annotator, "--annotator"),
                            suggest=project.config.suggest)
     except TuiReaderError as err:

@@ -40,9 +40,9 @@ from pathlib import Path
 
 import asyncssh
 
+from ..core.suggest.model_process import SOCKET_VARIABLE as MODEL_SOCKET_VARIABLE
 from .app_entry import LOG_FD_VARIABLE
 from .common import (
-    APP_LOG_LIMIT,
     INPUT_WINDOW,
     KEYS_RELOAD_INTERVAL,
     MAX_CHANNELS_PER_CONNECTION,
@@ -60,6 +60,16 @@ from .common import (
     safe_term,
     stderr_logger,
 )
+from .helpers import (
+    AdoptedProcess,
+    LogPipe,
+    Trainer,
+    Zygote,
+    ZygoteUnavailable,
+    become_subreaper,
+    reap_strays,
+    stop_being_subreaper,
+)
 from .input import InputFilter
 from .keys import AuthorizedKey, AuthorizedKeysFile, load_or_create_host_key
 
@@ -73,7 +83,7 @@ _HANGUP_GRACE = 2.0
 # Environment variables of the server that must not leak into an annotator's app.
 _DROP_ENV = ("COLUMNS", "LINES", "TERM", "COLORTERM", "TUI_READER_ANNOTATOR", "TMUX", "TMUX_PANE",
              "STY", "TERM_PROGRAM", "TERM_PROGRAM_VERSION", "SSH_AUTH_SOCK", "SSH_CONNECTION",
-             "SSH_CLIENT", "SSH_TTY", "DISPLAY", "WINDOWID", LOG_FD_VARIABLE)
+             "SSH_CLIENT", "SSH_TTY", "DISPLAY", "WINDOWID", LOG_FD_VARIABLE, MODEL_SOCKET_VARIABLE)
 _SAVED = "(your labels are saved)"
 
 
@@ -89,6 +99,8 @@ class SSHServeConfig:
     max_sessions: int = 50
     max_per_key: int = 3
     idle_timeout: float = 1800.0  # seconds without input; 0 = never
+    preforked: bool = True  # sessions forked from a warm zygote (False: each one a new Python)
+    shared_model: bool = True  # one model trainer for every session (False: one per session)
 
     @property
     def no_session_timeout(self) -> float:
@@ -133,22 +145,22 @@ def _peer_text(conn: asyncssh.SSHServerConnection) -> str:
 class PtyApp:
     """One app process on its own pseudo-terminal, its stderr (a pipe) copied into the log.
 
-    :meth:`start` opens the pty and the pipe and starts the child; on every error path both pty
-    file descriptors and the pipe are closed before the error goes up.
+    :meth:`start` spawns a new Python; :meth:`fork` asks the zygote for a warm one. Either opens
+    the pty and the pipe first, and on every error path closes both pty file descriptors and the
+    pipe before the error goes up.
     """
 
-    def __init__(self, process: asyncio.subprocess.Process, master: int, log_fd: int,
-                 log: LogFn) -> None:
+    def __init__(self, process: asyncio.subprocess.Process | AdoptedProcess, master: int,
+                 log_fd: int, log: LogFn, forked: bool = False) -> None:
         self.process = process
         self.master = master
         self.pid = process.pid
-        self._log_fd = log_fd
-        self._log = log
-        self._logged = 0
-        self._partial = b""
-        self.last_error_line = ""
-        self.log_done = asyncio.Event()
-        asyncio.get_running_loop().add_reader(log_fd, self._on_log)
+        self.forked = forked
+        self.log_pipe = LogPipe(log_fd, log, "app: ")
+
+    @property
+    def last_error_line(self) -> str:
+        return self.log_pipe.last_line
 
     @classmethod
     async def start(cls, argv: list[str], env: dict[str, str], size: tuple[int, int],
@@ -158,7 +170,6 @@ class PtyApp:
         try:
             set_winsize(master, *size)
             log_read, log_write = os.pipe()
-            os.set_blocking(log_read, False)
             process = await asyncio.create_subprocess_exec(
                 *argv, stdin=slave, stdout=slave, stderr=slave,
                 env={**env, LOG_FD_VARIABLE: str(log_write)}, pass_fds=(log_write,),
@@ -176,43 +187,40 @@ class PtyApp:
         os.set_blocking(master, False)
         return cls(process, master, log_read, log)
 
+    @classmethod
+    async def fork(cls, zygote: Zygote, annotator: str, env: dict[str, str],
+                   size: tuple[int, int], log: LogFn) -> PtyApp:
+        """A session process forked by the zygote (raises :class:`ZygoteUnavailable` when there
+        is none to be had: the caller spawns instead)."""
+        master, slave = os.openpty()
+        log_read, log_write = -1, -1
+        try:
+            set_winsize(master, *size)
+            log_read, log_write = os.pipe()
+            pid = await zygote.fork(annotator, env, slave, log_write)
+            try:
+                process = AdoptedProcess(pid)
+            except ChildProcessError:  # not re-parented here: it cannot be waited for
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                raise ZygoteUnavailable("a forked session was not re-parented to the server") from None
+        except BaseException:
+            os.close(master)
+            if log_read >= 0:
+                os.close(log_read)
+            raise
+        finally:
+            os.close(slave)
+            if log_write >= 0:
+                os.close(log_write)
+        os.set_blocking(master, False)
+        return cls(process, master, log_read, log, forked=True)
+
     def set_size(self, cols: int, rows: int) -> None:
         if self.master >= 0:
             set_winsize(self.master, cols, rows)  # the kernel sends the app SIGWINCH
-
-    def _on_log(self) -> None:
-        try:
-            data = os.read(self._log_fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self._close_log()
-            return
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()[-4096:]
-        for raw in lines:
-            self._log_line(raw)
-
-    def _log_line(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", "replace").rstrip("\r")
-        if line.strip():
-            self.last_error_line = line
-        if self._logged < APP_LOG_LIMIT:
-            self._logged += len(raw) + 1
-            self._log(f"app: {line}" if self._logged < APP_LOG_LIMIT else
-                      f"app: {line} [more output not logged: over {APP_LOG_LIMIT} bytes]")
-
-    def _close_log(self) -> None:
-        if self._log_fd >= 0:
-            if self._partial:
-                self._log_line(self._partial)
-                self._partial = b""
-            asyncio.get_running_loop().remove_reader(self._log_fd)
-            os.close(self._log_fd)
-            self._log_fd = -1
-            self.log_done.set()
 
     def hang_up(self) -> None:
         """Close the pty master: the kernel sends the app SIGHUP."""
@@ -236,10 +244,10 @@ class PtyApp:
         """After the app has exited: the rest of its log, then every file descriptor."""
         self.hang_up()
         try:
-            await asyncio.wait_for(self.log_done.wait(), 1.0)
+            await asyncio.wait_for(self.log_pipe.done.wait(), 1.0)
         except asyncio.TimeoutError:
             pass
-        self._close_log()
+        self.log_pipe.close()
 
 
 # ------------------------------------------------------------------------------ the connection
@@ -636,9 +644,8 @@ class _Session(asyncssh.SSHServerSession):
         assert info is not None and self.term is not None
         door, cfg, name, peer = self.door, self.door.config, info.annotator, info.peer
         try:
-            self.app = await PtyApp.start(
-                app_argv(cfg.project_root, name), door.child_env(self.term, self.chan),
-                self.size, lambda line: door.log(f"{name} session {info.number}: {line}"))
+            self.app = await door.start_app(name, self.term, self.chan, self.size,
+                                            lambda line: door.log(f"{name} session {info.number}: {line}"))
         except Exception as err:  # noqa: BLE001 - whatever it was, this session only, and logged
             door.release(info, self.owner)
             door.log(f"error starting the app for {name} from {peer}: {err}")
@@ -690,6 +697,7 @@ class _Session(asyncssh.SSHServerSession):
                     timer.cancel()
             self._detach()
             await app.close()
+            door.waited.discard(app.pid)
             door.forget(info)
         try:
             count = self.filter.dropped
@@ -743,6 +751,12 @@ class SSHFrontDoor:
         self.connections: set[_Connection] = set()
         self.tasks: set[asyncio.Future] = set()
         self.apps_started = 0  # every app process ever started (tests read it)
+        self.apps_forked = 0  # of those, the ones forked by the zygote
+        self.waited: set[int] = set()  # child pids with a waiter of their own
+        self.zygote: Zygote | None = None
+        self.trainer: Trainer | None = None
+        self._starting = 0  # app processes being started: their pids are not in `waited` yet
+        self._subreaper = False
         self._numbers = 0
         self._acceptor: asyncssh.SSHAcceptor | None = None
         self._watcher: asyncio.Task | None = None
@@ -772,6 +786,7 @@ class SSHFrontDoor:
                 err.strerror or str(err))
             raise ServeError(f"cannot listen on {cfg.host}:{cfg.port}: {reason}") from None
         self._watcher = asyncio.ensure_future(self._watch_keys())
+        self._start_helpers()
         made = "generated" if self.host_key_created else "host key"
         self.log(f"{made} {self.host_key_path} ({self.host_key.get_fingerprint()})")
         self.log(f"listening on {cfg.host}:{self.port} for {len(self.keys.keys)} keys "
@@ -796,8 +811,15 @@ class SSHFrontDoor:
             await asyncio.sleep(0.05)
         for connection in list(self.connections):
             connection.disconnect("tui-reader: the server is shutting down")
+        for helper in (self.zygote, self.trainer):
+            if helper is not None:
+                await helper.close()
         if self._acceptor is not None:
             await self._acceptor.wait_closed()
+        if self._subreaper:
+            self._reap_strays()
+            stop_being_subreaper()
+            self._subreaper = False
 
     def refuse(self, what: str, peer: str) -> None:
         self.log(f"refused {what} from {peer}")
@@ -820,6 +842,7 @@ class SSHFrontDoor:
         while True:
             await asyncio.sleep(KEYS_RELOAD_INTERVAL)
             try:
+                self._reap_strays()
                 self.reload_keys()
             except Exception as err:  # noqa: BLE001 - the watcher must outlive any one bad reload
                 self.log(f"error reading the authorized keys: {err!r}")
@@ -894,11 +917,66 @@ class SSHFrontDoor:
             owner.became_sessionless()
 
     # ------------------------------------------------------------------- children
-    def child_env(self, term: str, chan: asyncssh.SSHServerChannel | None) -> dict[str, str]:
+    def _start_helpers(self) -> None:
+        """The zygote (warm sessions) and the shared model trainer, each kept running."""
+        cfg = self.config
+        env = self.helper_env()
+        if cfg.preforked:
+            if become_subreaper():
+                self._subreaper = True
+                self.zygote = Zygote(cfg.project_root, env, self.log)
+                self.zygote.start()
+            else:
+                self.log("sessions are started as new processes: this system cannot hand forked "
+                         "processes to the server (no child subreaper)")
+        if cfg.shared_model:
+            self.trainer = Trainer(cfg.project_root, env, self.log)
+            self.trainer.start()
+
+    def _reap_strays(self) -> None:
+        """Reap the children nobody waits for: what a dead session left behind, re-parented here."""
+        if not self._subreaper or self._starting or any(
+                h is not None and h.spawning for h in (self.zygote, self.trainer)):
+            return
+        waited = set(self.waited)
+        for helper in (self.zygote, self.trainer):
+            if helper is not None and helper.process is not None:
+                waited.add(helper.process.pid)
+        reap_strays(waited)
+
+    async def start_app(self, annotator: str, term: str, chan: asyncssh.SSHServerChannel | None,
+                        size: tuple[int, int], log: LogFn) -> PtyApp:
+        """One annotator's app on a new pty: forked by the zygote, or spawned when there is no
+        zygote to be had (not started yet, died, or this system cannot)."""
+        env = self.child_env(term, chan)
+        self._starting += 1
+        try:
+            app = None
+            if self.zygote is not None:
+                try:
+                    app = await PtyApp.fork(self.zygote, annotator, env, size, log)
+                    self.apps_forked += 1
+                except ZygoteUnavailable as err:
+                    self.log(f"{annotator}: {err}; starting the app as a new process")
+            if app is None:
+                app = await PtyApp.start(app_argv(self.config.project_root, annotator), env, size, log)
+            self.waited.add(app.pid)
+            return app
+        finally:
+            self._starting -= 1
+
+    def helper_env(self) -> dict[str, str]:
+        """The environment of the helpers: the server's, without what belongs to its terminal."""
         env = {k: v for k, v in os.environ.items()
                if k not in _DROP_ENV and not k.startswith("TEXTUAL")}
-        env["TERM"] = term
         env["PYTHONIOENCODING"] = "utf-8"
+        return env
+
+    def child_env(self, term: str, chan: asyncssh.SSHServerChannel | None) -> dict[str, str]:
+        env = self.helper_env()
+        env["TERM"] = term
+        if self.trainer is not None:
+            env[MODEL_SOCKET_VARIABLE] = self.trainer.socket_path
         client_env = dict(chan.get_environment()) if chan is not None else {}
         colorterm = client_env.get("COLORTERM", client_env.get(b"COLORTERM"))  # type: ignore[call-overload]
         if isinstance(colorterm, bytes):
