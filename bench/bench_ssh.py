@@ -60,6 +60,7 @@ from tui_reader.core.store import Project  # noqa: E402
 STEPS = (1, 2, 4, 8, 12, 16, 24, 32, 48, 64)
 COLS, ROWS = 120, 40
 WARMUP_KEYS = 2
+KINDS = ("sessions", "server", "clients", "model", "helpers")
 NO_ANSWER = 2.0  # seconds: a key unanswered this long counts as this long
 ARTICLE = "00-bench.txt"  # where the sessions type (the first unfinished article)
 LABELLED = "02-bench.txt"  # where each annotator's earlier labels are
@@ -271,6 +272,23 @@ def process_ticks(pids: list[int]) -> dict[int, int]:
     return found
 
 
+def kind_of(pid: int, server_pid: int) -> str:
+    """What a process of the tree is: the server, the clients (this process), a session (its
+    stdin is a pseudo-terminal), a model process, or another helper."""
+    if pid == server_pid:
+        return "server"
+    if pid == os.getpid():
+        return "clients"
+    try:
+        if os.readlink(f"/proc/{pid}/fd/0").startswith("/dev/pts/"):
+            return "sessions"
+        if b"model_process" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return "model"
+    except OSError:
+        pass
+    return "helpers"
+
+
 class TreeClock:
     """CPU ticks of the server's whole tree and of this process, over a stretch of time: processes
     that start or end meanwhile count for the part they were seen in."""
@@ -279,22 +297,26 @@ class TreeClock:
         self.server_pid = server_pid
         self.first: dict[int, int] = {}
         self.last: dict[int, int] = {}
+        self.kinds: dict[int, str] = {}
 
     def sample(self) -> None:
         ticks = process_ticks([self.server_pid, os.getpid(), *descendants(self.server_pid)])
         for pid, value in ticks.items():
             self.first.setdefault(pid, 0 if self.last else value)
             self.last[pid] = value
+            if pid not in self.kinds:
+                self.kinds[pid] = kind_of(pid, self.server_pid)
 
-    def ticks(self) -> int:
-        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+    def ticks(self, kind: str | None = None) -> int:
+        return sum(self.last[pid] - self.first[pid] for pid in self.last
+                   if kind is None or self.kinds.get(pid) == kind)
 
 
-async def watch(clock: TreeClock, stop: asyncio.Event) -> None:
+async def watch(clock: TreeClock, stop: asyncio.Event, every: float = 1.0) -> None:
     while not stop.is_set():
         clock.sample()
         try:
-            await asyncio.wait_for(stop.wait(), 1.0)
+            await asyncio.wait_for(stop.wait(), every)
         except asyncio.TimeoutError:
             pass
     clock.sample()
@@ -329,16 +351,23 @@ async def wait_for_no_apps(server_pid: int, before: set[int], timeout: float = 2
 
 
 async def login_round(n: int, port: int, keys: list[tuple[str, Path]], server_pid: int,
-                      helpers: set[int]) -> list[float]:
-    """``n`` sessions log in together; each one's connect-to-article time. Then they leave."""
+                      helpers: set[int]) -> tuple[list[float], dict[str, float]]:
+    """``n`` sessions log in together; each one's connect-to-article time, and the CPU seconds
+    each kind of process used until the last one was in. Then they leave."""
     sessions = [Session(name) for name, _ in keys[:n]]
+    clock = TreeClock(server_pid)
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(clock, stop, 0.1))
     await asyncio.wait_for(asyncio.gather(*(s.open(port, key) for s, (_, key) in
                                             zip(sessions, keys))), 60 + 2 * n)
+    stop.set()
+    await watcher
+    cpu = {kind: clock.ticks(kind) / os.sysconf("SC_CLK_TCK") for kind in KINDS}
     for s in sessions:
         await s.close()
     await wait_for_no_apps(server_pid, helpers)
     await asyncio.sleep(0.5)  # the slots are free again (one session per key)
-    return [s.login_s for s in sessions]
+    return [s.login_s for s in sessions], cpu
 
 
 async def run_step(n: int, port: int, keys: list[tuple[str, Path]], seconds: float,
@@ -367,6 +396,7 @@ async def run_step(n: int, port: int, keys: list[tuple[str, Path]], seconds: flo
     labels = [x for s in sessions for x in s.by_key[b"1"]]
     ticks = max(1, total1 - total0)
     ours = clock.ticks()
+    split = {kind: 100 * clock.ticks(kind) / ticks for kind in KINDS}
     logins = [s.login_s for s in sessions]
     tree_pss = sum(m[1] for m in memory.values())
     return {
@@ -379,7 +409,7 @@ async def run_step(n: int, port: int, keys: list[tuple[str, Path]], seconds: flo
         "login_p50": pct(logins, 50), "login_p99": pct(logins, 99), "procs": len(tree),
         "pss_per_session": tree_pss / n / 1024,
         "tree_mb": (tree_pss + server_memory[1]) / 1024,
-        "server_pss": server_memory[1] / 1024,
+        "server_pss": server_memory[1] / 1024, "split": split,
     }
 
 
@@ -451,13 +481,15 @@ async def bench(args: argparse.Namespace, folder: Path) -> None:
         clean_slate(project, [name for name, _ in keys_by_step[-1]], labels)
         alone = []
         for _ in range(args.login_tries):
-            alone += await login_round(1, port, keys_by_step[-1], server.pid, helpers)
+            alone += (await login_round(1, port, keys_by_step[-1], server.pid, helpers))[0]
         clean_slate(project, [name for name, _ in keys_by_step[-2]], labels)
-        together = await login_round(args.login_together, port, keys_by_step[-2], server.pid, helpers)
+        together, cpu = await login_round(args.login_together, port, keys_by_step[-2], server.pid,
+                                          helpers)
         print(f"login (connect to the article on screen): alone median {statistics.median(alone):.2f} s "
               f"(min {min(alone):.2f}, max {max(alone):.2f}, {len(alone)} tries); {len(together)} "
               f"together p50 {pct(together, 50):.2f} s, p99 {pct(together, 99):.2f} s, max "
-              f"{max(together):.2f} s", flush=True)
+              f"{max(together):.2f} s; CPU seconds meanwhile: "
+              + ", ".join(f"{kind} {cpu[kind]:.1f}" for kind in KINDS), flush=True)
 
         # ---- capacity
         print(f"keys ')' and '1' every 200-500 ms per session, {args.seconds:g} s per step (more at "
@@ -468,7 +500,7 @@ async def bench(args: argparse.Namespace, folder: Path) -> None:
               "the machine; PSS/session = the server's descendants / sessions; tree = all of it")
         print(f"{'sessions':>8} {'keys':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'p99 )':>6} "
               f"{'p99 1':>6} {'noreply':>7} {'ours%':>5} {'other%':>6} {'login50':>7} {'login99':>7} "
-              f"{'procs':>5} {'PSS/ses':>7} {'tree MB':>7}")
+              f"{'procs':>5} {'PSS/ses':>7} {'tree MB':>7}  ours% by kind")
         for n in steps:
             spent = time.monotonic() - started
             seconds = max(args.seconds, min(30.0, 100 / (3 * n)))
@@ -483,7 +515,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> None:
             print(f"{r['n']:>8} {r['keys']:>5} {r['p50']:>6.1f} {r['p95']:>6.1f} {r['p99']:>6.1f} "
                   f"{r['max']:>6.0f} {r['p99_motion']:>6.1f} {r['p99_label']:>6.1f} {r['timeouts']:>7} "
                   f"{r['ours']:>5.0f} {r['others']:>6.0f} {r['login_p50']:>7.2f} {r['login_p99']:>7.2f} "
-                  f"{r['procs']:>5} {r['pss_per_session']:>7.1f} {r['tree_mb']:>7.0f}", flush=True)
+                  f"{r['procs']:>5} {r['pss_per_session']:>7.1f} {r['tree_mb']:>7.0f}  "
+                  + " ".join(f"{kind} {r['split'][kind]:.0f}" for kind in KINDS), flush=True)
             # Two steps over the target in a row end it (this machine is shared: one noisy step
             # alone does not). The stepping goes on until motion keys pass the target too.
             if len(results) >= 2 and all(x["p99_motion"] > args.target_ms for x in results[-2:]):
