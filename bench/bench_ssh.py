@@ -304,7 +304,7 @@ class TreeClock:
         for pid, value in ticks.items():
             self.first.setdefault(pid, 0 if self.last else value)
             self.last[pid] = value
-            if pid not in self.kinds:
+            if self.kinds.get(pid, "helpers") == "helpers":  # a session just forked has no pty yet
                 self.kinds[pid] = kind_of(pid, self.server_pid)
 
     def ticks(self, kind: str | None = None) -> int:

@@ -213,6 +213,7 @@ class Helper:
         self.ready = asyncio.Event()
         self.starts = 0  # times it was started (tests read it)
         self.spawning = False  # a process of its own is being started (not yet waited for)
+        self.launching = False  # started and not ready yet
         self._closing = False
         self._task: asyncio.Task | None = None
         self._log_pipe: LogPipe | None = None
@@ -222,6 +223,7 @@ class Helper:
         return self.process.pid if self.process is not None and self.ready.is_set() else 0
 
     def start(self) -> None:
+        self.launching = True
         self._task = asyncio.ensure_future(self._keep_running())
 
     async def _launch(self) -> None:
@@ -254,18 +256,21 @@ class Helper:
         pause = _RESTART_PAUSE[0]
         while not self._closing:
             started = time.monotonic()
+            self.launching = True
             try:
                 await asyncio.wait_for(self._launch(), READY_TIMEOUT)
             except asyncio.CancelledError:
                 raise
             except Exception as err:  # noqa: BLE001 - logged; the server goes on without it
-                self.log(f"{self.name} could not start: {err}")
+                self.log(f"{self.name} could not start: {err or type(err).__name__}")
                 self._kill()
             else:
+                self.launching = False
                 self.starts += 1
                 assert self.process is not None
                 self.log(f"{self.name} ready (pid {self.process.pid})")
                 await self.process.wait()
+            self.launching = False
             self.ready.clear()
             if self._log_pipe is not None:
                 try:
@@ -364,10 +369,13 @@ class Zygote(Helper):
         Raises :class:`ZygoteUnavailable` when there is no working zygote now."""
         if self._closing:
             raise ZygoteUnavailable("the server is closing")
-        try:
-            await asyncio.wait_for(self.ready.wait(), FORK_WAIT)
-        except asyncio.TimeoutError:
-            raise ZygoteUnavailable("the session zygote is not running") from None
+        if not self.ready.is_set() and self.launching:  # starting: worth a short wait
+            try:
+                await asyncio.wait_for(self.ready.wait(), FORK_WAIT)
+            except asyncio.TimeoutError:
+                pass
+        if not self.ready.is_set():
+            raise ZygoteUnavailable("the session zygote is not running")
         async with self._lock:
             control = self._control
             if control is None or not self.ready.is_set():
