@@ -36,7 +36,7 @@ import orjson
 from .suggestion import Suggestion
 
 SOCKET_VARIABLE = "TUI_READER_MODEL_SOCKET"
-MAX_MODELS = 64  # models the shared trainer keeps (each a few MB: bench/bench_ssh.py)
+MAX_MODELS = 256  # models the shared trainer keeps (about 0.1 MB each, pickled)
 MAX_REQUEST = 64 * 1024 * 1024  # bytes of one request line (an article's text and its labels)
 SHARED_NICENESS = 10  # the shared trainer yields the CPU to the sessions
 
@@ -214,6 +214,11 @@ class SharedTrainer:
 
 def _serve_shared(root: str, listen_fd: int) -> None:
     import warnings
+
+    # One thread of numerical work: BLAS threads that spin between requests took a whole core
+    # beside the sessions (measured: bench/bench_ssh.py), for models that train in 0.1 s anyway.
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
 
     warnings.simplefilter("ignore")  # scikit-learn's convergence notes are not the log's business
     try:

@@ -1,0 +1,384 @@
+"""serve-ssh's warm sessions and shared model trainer (issue 12): a real server process, real
+asyncssh clients, real kill -9. Each session is forked by the zygote and re-parented to the
+server; it holds nothing of the server's; its random generator is its own; one session's death
+takes nothing else with it; a dead zygote is replaced without losing a login; one trainer serves
+every session."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+asyncssh = pytest.importorskip("asyncssh")
+
+from tests.e2e.test_ssh_hostile import (  # noqa: E402
+    DOC,
+    ON_SCREEN,
+    TEXT,
+    Server,
+    Session,
+    app_pid,
+    connect,
+    label_saved,
+    make_key,
+    start,
+)
+from tui_reader.core.importer import import_paths  # noqa: E402
+from tui_reader.core.store import Project  # noqa: E402
+from tui_reader.core.suggest import learned  # noqa: E402
+
+ZYGOTE_MODULE = "tui_reader.serve.zygote"
+
+
+@pytest.fixture
+def project_root(tmp_path: Path) -> Path:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / DOC).write_text(TEXT, encoding="utf-8")
+    project = Project.open(tmp_path / "db", create=True)
+    import_paths(project, [corpus], "importer")
+    return project.root
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "keys"
+    folder.mkdir()
+    paths, lines = {}, []
+    for name in ("alice", "bob"):
+        paths[name], line = make_key(folder, name)
+        lines.append(line)
+    paths["authorized_keys"] = folder / "authorized_keys"
+    paths["authorized_keys"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return paths
+
+
+@pytest.fixture
+def servers():
+    started: list[Server] = []
+    yield started
+    for server in started:
+        if server.proc.poll() is None:
+            server.stop()
+
+
+# --------------------------------------------------------------------------------- /proc helpers
+def cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def fd_targets(pid: int) -> dict[int, str]:
+    found = {}
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            found[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            pass
+    return found
+
+
+def all_descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, grandchildren, ...)."""
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        for task in os.listdir(f"/proc/{current}/task"):
+            try:
+                kids = Path(f"/proc/{current}/task/{task}/children").read_text().split()
+            except OSError:
+                continue
+            for kid in map(int, kids):
+                found.append(kid)
+                todo.append(kid)
+    return found
+
+
+def listening_socket_inode(port: int) -> str:
+    """The inode of the TCP socket listening on 127.0.0.1:``port`` (from /proc/net/tcp)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and int(local.split(":")[1], 16) == port:
+            return f"socket:[{inode}]"
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+def zygote_pids(server: Server) -> list[int]:
+    return [int(m.group(1)) for line in server.logged(r"session zygote ready \(pid \d+\)")
+            if (m := re.search(r"session zygote ready \(pid (\d+)\)", line))]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+async def open_session(server: Server, key: Path) -> tuple[asyncssh.SSHClientConnection, Session]:
+    conn = await connect(server.port, key)
+    session = await Session.open(conn, cols=120, rows=40)
+    await session.wait_for(ON_SCREEN)
+    return conn, session
+
+
+async def login_pid(server: Server, who: str, count: int = 1) -> int:
+    return app_pid((await server.wait_logged(rf"login {who} ", count))[count - 1])
+
+
+# ------------------------------------------------------------------------------------------ tests
+async def test_a_forked_session_holds_nothing_of_the_servers(project_root, keys, servers):
+    """Its fds: the pty (0-2), its log pipe (3) and what the app opened itself; not the host key,
+    not the listening socket, not any socket of the server's or the zygote's."""
+    server = start(servers, project_root, keys)
+    await server.wait_logged(r"session zygote ready")
+    conn, session = await open_session(server, keys["alice"])
+    pid = await login_pid(server, "alice")
+    assert ZYGOTE_MODULE in cmdline(pid)  # forked from the zygote, not a new Python
+    assert parent(pid) == server.pid  # re-parented: the server waits for it and signals it
+    (zygote,) = zygote_pids(server)
+    listening = listening_socket_inode(server.port)
+    server_fds = fd_targets(server.pid)
+    assert listening in server_fds.values()  # the check below looks for the right thing
+    held = {t for t in [*server_fds.values(), *fd_targets(zygote).values()] if t.startswith("socket:")}
+    app_fds = fd_targets(pid)
+    host_key = str(project_root.parent / "hostkey")
+    assert host_key not in app_fds.values(), app_fds
+    assert listening not in app_fds.values(), app_fds
+    assert not held & set(app_fds.values()), (held & set(app_fds.values()), app_fds)
+    assert all(app_fds[fd].startswith("/dev/pts/") for fd in (0, 1, 2)), app_fds
+    assert app_fds[3].startswith("pipe:"), app_fds
+    # Nothing of the zygote's control socket or the server's sockets: every other fd is one the
+    # app made for itself (its event loop, its threads' pipes, its model connection).
+    for fd, target in app_fds.items():
+        if fd > 3:
+            assert target.startswith(("anon_inode:", "pipe:", "socket:", "/dev/pts/")) or \
+                str(project_root) in target, (fd, target)
+    session.proc.stdin.write(b"1")
+    assert await label_saved(project_root, "alice")
+    conn.close()
+
+
+SEEDS = '''
+import os
+if os.environ.get("RANDOM_LOG"):
+    import random
+    import textual.app
+
+    _run = textual.app.App.run
+
+    def run(self, *args, **kwargs):
+        with open(os.environ["RANDOM_LOG"], "a") as log:
+            log.write(f"{os.getpid()} {random.getrandbits(64)}\\n")
+        return _run(self, *args, **kwargs)
+
+    textual.app.App.run = run
+'''
+
+
+async def test_two_forked_sessions_draw_different_random_numbers(project_root, keys, servers, tmp_path):
+    """A forked copy of the zygote starts with the zygote's random state unless it is re-seeded."""
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(SEEDS)
+    draws = tmp_path / "draws"
+    server = start(servers, project_root, keys, env={
+        "RANDOM_LOG": str(draws), "PYTHONPATH": os.pathsep.join([str(inject), *sys.path[1:]])})
+    await server.wait_logged(r"session zygote ready")
+    opened = [await open_session(server, keys[who]) for who in ("alice", "bob", "alice")]
+    pids = [await login_pid(server, "alice"), await login_pid(server, "bob"),
+            await login_pid(server, "alice", 2)]
+    rows = [line.split() for line in draws.read_text().splitlines()]
+    by_pid = {int(pid): value for pid, value in rows}
+    assert sorted(by_pid) == sorted(pids), (rows, pids)
+    assert all(ZYGOTE_MODULE in cmdline(pid) for pid in pids)
+    assert len(set(by_pid.values())) == 3, rows
+    for conn, _ in opened:
+        conn.close()
+
+
+async def test_kill_9_of_one_session_leaves_the_others_and_the_zygote_serving(project_root, keys,
+                                                                             servers):
+    server = start(servers, project_root, keys)
+    await server.wait_logged(r"session zygote ready")
+    alice_conn, alice = await open_session(server, keys["alice"])
+    bob_conn, bob = await open_session(server, keys["bob"])
+    alice_pid, bob_pid = await login_pid(server, "alice"), await login_pid(server, "bob")
+    alice.proc.stdin.write(b"1")  # labelled and saved: the kill must not lose it
+    assert await label_saved(project_root, "alice")
+    os.kill(alice_pid, signal.SIGKILL)
+    assert await alice.closed() not in (None, 0)
+    assert b"the app stopped (app killed by signal 9); your labels are saved" in alice.output
+    await server.wait_logged(r"logout alice .*app killed by signal 9")
+    assert [(s.start, s.label) for s in Project.open(project_root).spans(DOC, "alice")] == [(0, "claim")]
+    # bob's session goes on, and labels.
+    assert alive(bob_pid)
+    bob.proc.stdin.write(b"2")
+    assert await label_saved(project_root, "bob")
+    # The zygote is the one it was, and forks the next login.
+    (zygote,) = zygote_pids(server)
+    assert alive(zygote)
+    again_conn, _ = await open_session(server, keys["alice"])
+    again = await login_pid(server, "alice", 2)
+    assert ZYGOTE_MODULE in cmdline(again) and parent(again) == server.pid
+    assert zygote_pids(server) == [zygote] and not server.logged("session zygote ended")
+    for conn in (alice_conn, bob_conn, again_conn):
+        conn.close()
+
+
+async def test_a_dead_zygote_is_started_again_and_no_login_is_lost(project_root, keys, servers):
+    server = start(servers, project_root, keys, "--max-per-key", "5")
+    await server.wait_logged(r"session zygote ready")
+    bob_conn, bob = await open_session(server, keys["bob"])
+    (zygote,) = zygote_pids(server)
+    os.kill(zygote, signal.SIGKILL)
+    # Logins at once, while the server is finding out: each gets its app, forked or spawned.
+    opened = await asyncio.gather(*(open_session(server, keys["alice"]) for _ in range(3)))
+    await server.wait_logged(r"session zygote ended \(killed by signal 9\); starting it again")
+    await server.wait_logged(r"session zygote ready", 2)
+    new = zygote_pids(server)[-1]
+    assert new != zygote and alive(new)
+    # The session that was open when the zygote died goes on.
+    bob.proc.stdin.write(b"1")
+    assert await label_saved(project_root, "bob")
+    # The next login is forked again, by the new zygote.
+    late_conn, _ = await open_session(server, keys["alice"])
+    late = await login_pid(server, "alice", 4)
+    assert ZYGOTE_MODULE in cmdline(late) and parent(late) == server.pid
+    assert len(server.logged(r"login alice ")) == 4
+    for conn, _ in [*opened, (late_conn, None), (bob_conn, None)]:
+        conn.close()
+
+
+async def test_without_a_zygote_every_login_is_spawned(project_root, keys, monkeypatch):
+    """A zygote that cannot even start: logins are served the old way, and it is logged."""
+    from tests.e2e.test_ssh import Client, start_door
+    from tui_reader.serve import helpers
+
+    monkeypatch.setattr(helpers.Zygote, "_spawn_args", lambda self: (
+        [sys.executable, "-c", "import sys; sys.exit(3)"], ()))
+    door = await start_door(project_root, keys)
+    try:
+        client = await Client.open(door.port, keys["alice"])
+        await client.wait_for(ON_SCREEN)
+        client.proc.stdin.write(b"1")
+        assert await label_saved(project_root, "alice")
+        (info,) = door.door.sessions.values()
+        assert "tui_reader.serve.app_entry" in cmdline(info.pid)
+        assert (door.door.apps_started, door.door.apps_forked) == (1, 0)
+        assert door.logged(r"^session zygote could not start: it ended while starting")
+        client.proc.stdin.write(b"q")
+        assert await client.wait_closed() == 0
+    finally:
+        await door.door.close()
+
+
+# ------------------------------------------------------------------------------ the shared trainer
+SENTENCES = [f"Sentence {n} says that the council met about the river budget on day {n}."
+             for n in range(60)]
+TRAINING_DOC = "b-training.txt"
+
+
+@pytest.fixture
+def trained_root(project_root: Path) -> Path:
+    """The project with a second article where alice and bob each labelled 24 sentences (the
+    model threshold lowered to 20), so that the learned model trains when they log in."""
+    if not learned.available():
+        pytest.skip("scikit-learn is not installed (the suggest extra)")
+    corpus = project_root.parent / "corpus2"
+    corpus.mkdir()
+    text = "Training article\n\n" + " ".join(SENTENCES) + "\n"
+    (corpus / TRAINING_DOC).write_text(text, encoding="utf-8")
+    project = Project.open(project_root)
+    import_paths(project, [corpus], "importer")
+    config = project_root / "config.toml"
+    config.write_text(config.read_text().replace("model_threshold = 50", "model_threshold = 20"))
+    spans = []
+    for who in ("alice", "bob"):
+        for n, sentence in enumerate(SENTENCES[0:48:2]):
+            start = text.index(sentence)
+            spans.append(project.new_span(TRAINING_DOC, start, start + len(sentence),
+                                          ("claim", "quote")[n % 2], who, text=text))
+    project.replace_spans(TRAINING_DOC, (), spans)
+    return project_root
+
+
+TRAINED = b"Learned suggestions are on"
+
+
+def model_processes(server: Server) -> list[int]:
+    return [pid for pid in all_descendants(server.pid) if "model_process" in cmdline(pid)]
+
+
+async def test_one_trainer_serves_every_session_and_outlives_one(trained_root, keys, servers):
+    server = start(servers, trained_root, keys)
+    alice_conn, alice = await open_session(server, keys["alice"])
+    bob_conn, bob = await open_session(server, keys["bob"])
+    await asyncio.gather(alice.wait_for(TRAINED, timeout=60), bob.wait_for(TRAINED, timeout=60))
+    alice_pid, bob_pid = await login_pid(server, "alice"), await login_pid(server, "bob")
+    (trainer,) = model_processes(server)
+    assert "--shared" in cmdline(trainer) and parent(trainer) == server.pid
+    for pid in (alice_pid, bob_pid):  # no model process and no scikit-learn in a session
+        assert not all_descendants(pid)
+        assert "sklearn" not in Path(f"/proc/{pid}/maps").read_text()
+    os.kill(alice_pid, signal.SIGKILL)
+    await alice.closed()
+    await server.wait_logged(r"logout alice .*app killed by signal 9")
+    # The trainer is still the same process, and still trains: bob's next session gets a model.
+    assert alive(trainer)
+    again_conn, again = await open_session(server, keys["bob"])
+    await again.wait_for(TRAINED, timeout=60)
+    assert model_processes(server) == [trainer]
+    assert not server.logged("model trainer ended")
+    for conn in (alice_conn, bob_conn, again_conn):
+        conn.close()
+
+
+async def test_a_trainer_started_again_serves_the_sessions_it_finds(trained_root, keys, servers):
+    """The trainer dies: the server starts another on the same socket; a session asking again
+    (a new login here) is served by it."""
+    server = start(servers, trained_root, keys)
+    conn, session = await open_session(server, keys["alice"])
+    await session.wait_for(TRAINED, timeout=60)
+    (trainer,) = model_processes(server)
+    os.kill(trainer, signal.SIGKILL)
+    await server.wait_logged(r"model trainer ended \(killed by signal 9\); starting it again")
+    await server.wait_logged(r"model trainer ready", 2)
+    again_conn, again = await open_session(server, keys["alice"])
+    await again.wait_for(TRAINED, timeout=60)
+    (new,) = model_processes(server)
+    assert new != trainer
+    conn.close()
+    again_conn.close()
+
+
+def test_the_trainer_socket_is_private(project_root, keys, servers):
+    """Sessions reach the trainer through a Unix socket in a folder only the server's user can
+    enter."""
+    server = start(servers, project_root, keys)
+    deadline = time.monotonic() + 20
+    while not (found := model_processes(server)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (trainer,) = found
+    inodes = {t[len("socket:["):-1] for t in fd_targets(trainer).values() if t.startswith("socket:")}
+    paths = [fields[7] for line in Path("/proc/net/unix").read_text().splitlines()[1:]
+             if len(fields := line.split()) >= 8 and fields[6] in inodes]
+    assert len(paths) == 1 and paths[0].endswith("model.sock"), paths
+    folder = Path(paths[0]).parent
+    assert folder.stat().st_uid == os.getuid()
+    assert folder.stat().st_mode & 0o077 == 0, oct(folder.stat().st_mode)
+    log = server.stop()
+    assert not folder.exists(), log  # removed when the server stops
