@@ -286,6 +286,40 @@ async def test_without_a_zygote_every_login_is_spawned(project_root, keys, monke
         await door.door.close()
 
 
+SETUP_FAILS = '''
+import os
+if os.environ.get("FAIL_SESSION_SETUP"):
+    import random
+
+    def seed(*args):
+        secret_local = "SECRET-SETUP-VALUE"
+        raise OSError("injected setup failure " + str(len(secret_local)))
+
+    random.seed = seed  # called by the session's setup once it has its terminal
+'''
+
+
+async def test_a_session_that_cannot_be_set_up_shows_one_line_and_logs_why(project_root, keys,
+                                                                          servers, tmp_path):
+    """A failure between the fork and the app (here: re-seeding, once the pty is fds 0-2) is
+    logged, never shown."""
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(SETUP_FAILS)
+    server = start(servers, project_root, keys, env={
+        "FAIL_SESSION_SETUP": "1", "PYTHONPATH": os.pathsep.join([str(inject), *sys.path[1:]])})
+    await server.wait_logged(r"session zygote ready")
+    conn = await connect(server.port, keys["alice"])
+    session = await Session.open(conn)
+    assert await session.closed() == 1
+    assert b"Traceback" not in session.output and b"injected" not in session.output
+    assert b"tui-reader: the app stopped (app exited 1); your labels are saved" in session.output
+    await server.wait_logged(r"alice session 1: app: OSError: injected setup failure 18")
+    assert server.logged(r"alice session 1: app: Traceback \(most recent call last\)")
+    assert "SECRET-SETUP-VALUE" not in server.log()
+    conn.close()
+
+
 # ------------------------------------------------------------------------------ the shared trainer
 SENTENCES = [f"Sentence {n} says that the council met about the river budget on day {n}."
              for n in range(60)]

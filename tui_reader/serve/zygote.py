@@ -114,6 +114,9 @@ class WarmProject:
 
 
 # ------------------------------------------------------------------------------ the session side
+_session_log = [-1]  # in a session process: the fd of its log pipe, wherever it is just now
+
+
 def _become_session(control: socket.socket, request: dict[str, Any], slave: int, log_fd: int,
                     project: Any) -> int:
     """In the forked session process: take the terminal, drop everything of the zygote's, run the
@@ -121,13 +124,18 @@ def _become_session(control: socket.socket, request: dict[str, Any], slave: int,
     import fcntl
     import termios
 
+    _session_log[0] = log_fd
     control.close()
+    if log_fd != SESSION_LOG_FD:  # the log first, so that any failure below is logged
+        if slave == SESSION_LOG_FD:
+            slave = os.dup(slave)
+        os.dup2(log_fd, SESSION_LOG_FD)
+        _session_log[0] = SESSION_LOG_FD
+        os.close(log_fd)
     os.setsid()
     fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
     for fd in (0, 1, 2):
         os.dup2(slave, fd)
-    if log_fd != SESSION_LOG_FD:
-        os.dup2(log_fd, SESSION_LOG_FD)
     os.closerange(SESSION_LOG_FD + 1, _max_fd())
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
@@ -170,7 +178,7 @@ def _fork_session(control: socket.socket, request: dict[str, Any], slave: int, l
                     code = done.code if isinstance(done.code, int) else 1
                 except BaseException:  # noqa: BLE001 - its traceback to the log, never the client
                     try:
-                        with os.fdopen(os.dup(SESSION_LOG_FD), "w") as log:
+                        with os.fdopen(os.dup(_session_log[0]), "w") as log:
                             traceback.print_exc(file=log)
                     except OSError:
                         pass
