@@ -148,6 +148,11 @@ async def wait_for_span(root: Path, annotator: str, timeout: float = 10.0) -> li
         await asyncio.sleep(0.05)
 
 
+def children(pid: int) -> list[int]:
+    return [int(p) for task in os.listdir(f"/proc/{pid}/task")
+            for p in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+
+
 async def wait_until(condition, timeout: float = 10.0) -> bool:  # noqa: ANN001
     deadline = time.monotonic() + timeout
     while not condition():
@@ -186,6 +191,10 @@ def test_the_real_command_logs_in_by_key_and_labels_as_that_annotator(project_ro
             client = await Client.open(port, keys["alice"], username="root")
             seen = client.conn.get_server_host_key().get_fingerprint()
             await client.wait_for(ON_SCREEN)
+            # Forked from the warm zygote, and a child of the server's (which waits for it).
+            (app,) = [pid for pid in children(server.pid) if os.readlink(f"/proc/{pid}/fd/0")
+                      .startswith("/dev/pts/")]
+            assert b"tui_reader.serve.zygote" in Path(f"/proc/{app}/cmdline").read_bytes()
             client.proc.stdin.write(b"1")
             spans = await wait_for_span(project_root, "alice")
             client.proc.stdin.write(b"q")
@@ -308,7 +317,7 @@ async def test_session_limits_hold(project_root, keys):
         dave = await Client.open(door.port, keys["dave"])
         assert await dave.wait_closed() == 1
         assert b"the server is full" in dave.output
-        assert door.door.apps_started == 2
+        assert door.door.apps_started == door.door.apps_forked == 2  # warm, forked sessions
         assert door.logged(r"^refused alice: session: 1 already open with this key")
         assert door.logged(r"^refused dave: session: server full")
         # When alice leaves, her key may log in again.
@@ -316,7 +325,7 @@ async def test_session_limits_hold(project_root, keys):
         assert await wait_until(lambda: len(door.door.sessions) == 1)
         again = await Client.open(door.port, keys["alice"])
         await again.wait_for(ON_SCREEN)
-        assert door.door.apps_started == 3
+        assert door.door.apps_started == door.door.apps_forked == 3
         for client in (bob, again, second, dave):
             await client.close()
     finally:
@@ -343,6 +352,7 @@ async def test_two_annotators_at_once_label_without_interfering(project_root, ke
             client.proc.stdin.write(b"q")
         assert await asyncio.gather(alice.wait_closed(), bob.wait_closed()) == [0, 0]
         assert len(door.logged("^login")) == len(door.logged("^logout")) == 2
+        assert door.door.apps_forked == 2
     finally:
         await door.door.close()
 
