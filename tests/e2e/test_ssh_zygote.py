@@ -320,6 +320,28 @@ async def test_a_session_that_cannot_be_set_up_shows_one_line_and_logs_why(proje
     conn.close()
 
 
+async def test_a_login_sees_the_project_as_it_is_now(project_root, keys, servers):
+    """The zygote opened the project at start-up; a later login still gets today's config.toml
+    and today's article list, as a new process would."""
+    server = start(servers, project_root, keys)
+    await server.wait_logged(r"session zygote ready")
+    conn, first = await open_session(server, keys["alice"])
+    assert b"1/1 \xc2\xb7 new" in first.output  # "1/1 · new": one article
+    conn.close()
+    config = project_root / "config.toml"
+    config.write_text(config.read_text().replace(
+        'description = "A statement of fact that could be checked"', 'description = "Zebra fact"'))
+    corpus = project_root.parent / "more"
+    corpus.mkdir()
+    (corpus / "b-second.txt").write_text("A second article\n\nIt arrived later.\n", encoding="utf-8")
+    import_paths(Project.open(project_root), [corpus], "importer")
+    conn, second = await open_session(server, keys["alice"])
+    assert b"Zebra fact" in second.output
+    assert b"1/2 \xc2\xb7 new" in second.output
+    assert await login_pid(server, "alice", 2) and zygote_pids(server)[-1:] == zygote_pids(server)
+    conn.close()
+
+
 # ------------------------------------------------------------------------------ the shared trainer
 SENTENCES = [f"Sentence {n} says that the council met about the river budget on day {n}."
              for n in range(60)]
