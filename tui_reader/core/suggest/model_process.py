@@ -22,6 +22,7 @@ thread, and only once there are enough labels to train on; scikit-learn lives el
 
 from __future__ import annotations
 
+import hashlib
 import os
 import selectors
 import socket
@@ -78,6 +79,43 @@ def _serve() -> None:
 
 
 # ------------------------------------------------------------------------------ the shared trainer
+class SentenceCache:
+    """Sentence boundaries of the texts seen before, as :class:`~..segment.Segments` gives them:
+    every training reads the same articles again, and segmenting them was a third of the
+    trainer's time (bench/bench_ssh.py). Keyed by a digest of the text, at most ``limit``
+    sentences in all, the least recently used texts forgotten first."""
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self.limit = limit
+        self._by_digest: OrderedDict[bytes, list[tuple[int, int]]] = OrderedDict()
+        self._held = 0
+
+    def __call__(self, text: str) -> _Sentences:
+        from ..segment import Segments
+
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        found = self._by_digest.get(digest)
+        if found is None:
+            found = Segments(text).sentences()
+            self._by_digest[digest] = found
+            self._held += len(found)
+            while self._held > self.limit and len(self._by_digest) > 1:
+                self._held -= len(self._by_digest.popitem(last=False)[1])
+        else:
+            self._by_digest.move_to_end(digest)
+        return _Sentences(found)
+
+
+class _Sentences:
+    """What the model's code asks of a Segments: its sentences."""
+
+    def __init__(self, sentences: list[tuple[int, int]]) -> None:
+        self._sentences = sentences
+
+    def sentences(self) -> list[tuple[int, int]]:
+        return list(self._sentences)
+
+
 class SharedTrainer:
     """One project's models, one per annotator, for every connection on a listening socket."""
 
@@ -89,6 +127,7 @@ class SharedTrainer:
         self.queue: deque[tuple[socket.socket, dict[str, Any]]] = deque()
         self.models: OrderedDict[str, Any] = OrderedDict()  # annotator -> model (None: too few labels)
         self.thresholds: dict[str, int] = {}
+        self.sentences = SentenceCache()
         self._project: Any = None
 
     @property
@@ -174,15 +213,21 @@ class SharedTrainer:
         return self.models[annotator]
 
     def _train(self, annotator: str, threshold: int) -> dict[str, Any]:
-        request = {"op": "train", "annotator": annotator, "threshold": threshold, "root": self.root}
+        """Train ``annotator``'s model if there are enough labels: what ``learned.ready`` and
+        ``learned.train`` do, reading the project once instead of twice."""
+        from . import learned
+
+        model = None
         try:
-            project = self.project
-        except Exception as err:  # noqa: BLE001 - a project that cannot be opened: no model
-            reply: dict[str, Any] = {"ok": False, "error": f"{type(err).__name__}: {err}"}
-            model = None
-        else:
-            reply, model = _answer(request, None, project)
-        if reply["ok"]:
+            examples = learned.training_examples(self.project, annotator)
+            labelled = sum(1 for _, label in examples if label != learned.NONE)
+            if labelled >= threshold and len({label for _, label in examples}) >= 2 \
+                    and learned.available():
+                model = learned.SentenceModel().fit(examples)
+            reply: dict[str, Any] = {"ok": model is not None}
+        except Exception as err:  # noqa: BLE001 - the app hears about it; no model
+            reply = {"ok": False, "error": f"{type(err).__name__}: {err}"}
+        if model is not None:
             self.models[annotator] = model
         elif annotator not in self.models:  # too few labels now: a model trained before stays
             self.models[annotator] = None
@@ -208,8 +253,14 @@ class SharedTrainer:
             for client in [conn, *waiting]:
                 self._reply(client, reply)
             return
-        reply, _ = _answer(request, self._model(annotator, threshold), None)
-        self._reply(conn, reply)
+        from .learned import suggest
+
+        model = self._model(annotator, threshold)
+        text = request["text"]
+        found = [] if model is None else suggest(
+            model, text, self.sentences(text), request["labels"], request["min_confidence"])
+        self._reply(conn, {"ok": True, "suggestions": [
+            [s.start, s.end, s.label, s.source, s.confidence] for s in found]})
 
 
 def _serve_shared(root: str, listen_fd: int) -> None:
@@ -225,7 +276,13 @@ def _serve_shared(root: str, listen_fd: int) -> None:
         os.nice(SHARED_NICENESS)
     except OSError:
         pass
-    SharedTrainer(root, socket.socket(fileno=listen_fd)).run()
+    from . import learned
+
+    trainer = SharedTrainer(root, socket.socket(fileno=listen_fd))
+    # The model's code segments each article it reads; here the same articles come back at every
+    # training, so it gets their sentences from the cache (its own module, in this process only).
+    learned.Segments = trainer.sentences  # type: ignore[assignment,misc]
+    trainer.run()
 
 
 # ------------------------------------------------------------------------------------ the client
