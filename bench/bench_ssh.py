@@ -26,10 +26,15 @@ splits pages shared between processes among them) of every descendant, grandchil
 model or helper process included. "PSS/session" is that sum over the step's sessions; "tree MB"
 adds the server itself.
 
-First, as a floor, the same keys go to one app in a local pseudo-terminal without SSH.
+First, as a floor, the same keys go to one app in a local pseudo-terminal without SSH. Last
+(``--scan-docs``, 10,000 by default; 0 skips it), what each session's progress scan (every
+``POLL_SECONDS``, for teammates' progress) costs on a project of that many articles while other
+annotators label in articles all over it: the bench's own project has 3 articles, where it is
+nothing.
 
 Run: python bench/bench_ssh.py [--seconds 15] [--budget 900] [--target-ms 50] [--labels 60]
      [--no-suggest] [--max-sessions 64] [--login-tries 10] [--login-together 48]
+     [--scan-docs 10000]
 Loopback only; stops by itself within the budget.
 """
 
@@ -343,6 +348,41 @@ def clean_slate(project: Project, annotators: list[str], labels: int) -> None:
     project.replace_spans(LABELLED, (), spans)
 
 
+def scan_cost(folder: Path, docs: int, sessions: int = 64) -> None:
+    """One session's progress scan on a project of ``docs`` articles, while ``sessions``
+    annotators each label about 1.45 times a second in articles all over it."""
+    from tui_reader.core.store import NewDocument
+    from tui_reader.core.text import text_sha256
+    from tui_reader.ui.app import POLL_SECONDS
+
+    project = Project.open(folder / "scan", create=True)
+    rng = random.Random(7)
+    words = "the council said that a plan would cut costs while critics argued".split()
+    texts = {f"doc{i:05d}": " ".join(rng.choice(words) for _ in range(300)) + "." for i in range(docs)}
+    project.bulk = True
+    project.add_documents(NewDocument(id=i, text=t, sha256=text_sha256(t), title=i, source=i,
+                                      kind="txt", styles=[], meta={}) for i, t in texts.items())
+    project.bulk = False
+    reader, writer = Project.open(project.root), Project.open(project.root)
+    seen: dict = {}
+    started = time.process_time()
+    reader.progress_changes("reader", seen)
+    first = time.process_time() - started
+    ids = list(texts)
+    figures = []
+    for labels in (0, round(sessions / 4 * 1.45 * POLL_SECONDS), round(sessions * 1.45 * POLL_SECONDS)):
+        for n in range(labels):
+            writer.add_span(rng.choice(ids), 0, 5, "claim", f"a{n % sessions}")
+        started = time.process_time()
+        reader.progress_changes("reader", seen)
+        figures.append((labels, (time.process_time() - started) * 1000))
+    cost = ", ".join(f"{ms:.1f} ms with {labels} labels since the last" for labels, ms in figures)
+    busiest = figures[-1][1] / 1000
+    print(f"progress scan of {docs:,} articles, CPU per session per scan: first {first * 1000:.0f} ms; "
+          f"then {cost}. {sessions} sessions scanning every {POLL_SECONDS:g} s while all label: "
+          f"{sessions * busiest / POLL_SECONDS:.2f} cores", flush=True)
+
+
 async def wait_for_no_apps(server_pid: int, before: set[int], timeout: float = 20) -> None:
     """Until the server's tree is back to the processes it had before the sessions."""
     deadline = time.monotonic() + timeout
@@ -522,6 +562,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> None:
             if len(results) >= 2 and all(x["p99_motion"] > args.target_ms for x in results[-2:]):
                 break
         loop.remove_reader(server.stderr.fileno())
+        if args.scan_docs:
+            scan_cost(folder, args.scan_docs)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -558,6 +600,8 @@ def main() -> None:
                         help="sentences each annotator has labelled before a step (0: none)")
     parser.add_argument("--login-tries", type=int, default=10, help="logins of one session alone")
     parser.add_argument("--login-together", type=int, default=48, help="sessions logging in at once")
+    parser.add_argument("--scan-docs", type=int, default=10000,
+                        help="articles of the project whose progress scan is timed (0: none)")
     parser.add_argument("--no-suggest", dest="suggest", action="store_false",
                         help="turn the app's suggestions (rules and the learned model) off")
     args = parser.parse_args()

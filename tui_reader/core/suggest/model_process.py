@@ -11,7 +11,8 @@ thread, and only once there are enough labels to train on; scikit-learn lives el
 * **served** (``serve-ssh``): one trainer for the whole project, started by the server
   (``python -m`` this module ``--shared PROJECT --listen-fd N``) and reached over a Unix socket
   whose path the app finds in ``TUI_READER_MODEL_SOCKET``. It keeps one model per annotator (the
-  most recently used :data:`MAX_MODELS`; one pushed out is trained again when next asked for),
+  :data:`MAX_MODELS` used last, pickled but for the one in use: a sixth of the memory; one pushed
+  out is trained again when next asked for),
   answers requests one at a time in arrival order, trains once for every session of an annotator
   that asked meanwhile, and runs at a lower CPU priority than the sessions: a key never waits
   for a model. A session's death closes only its connection; if the trainer itself dies, the
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import selectors
 import socket
 import subprocess
@@ -37,7 +39,7 @@ import orjson
 from .suggestion import Suggestion
 
 SOCKET_VARIABLE = "TUI_READER_MODEL_SOCKET"
-MAX_MODELS = 256  # models the shared trainer keeps (about 0.1 MB each, pickled)
+MAX_MODELS = 256  # models the shared trainer keeps, pickled (about 0.1 MB each; 0.6 MB live)
 MAX_REQUEST = 64 * 1024 * 1024  # bytes of one request line (an article's text and its labels)
 SHARED_NICENESS = 10  # the shared trainer yields the CPU to the sessions
 
@@ -125,7 +127,9 @@ class SharedTrainer:
         self.selector = selectors.DefaultSelector()
         self.buffers: dict[socket.socket, bytearray] = {}
         self.queue: deque[tuple[socket.socket, dict[str, Any]]] = deque()
-        self.models: OrderedDict[str, Any] = OrderedDict()  # annotator -> model (None: too few labels)
+        # annotator -> pickled model (None: too few labels); one model is kept live, the last used
+        self.models: OrderedDict[str, bytes | None] = OrderedDict()
+        self._live: tuple[str, Any] | None = None
         self.thresholds: dict[str, int] = {}
         self.sentences = SentenceCache()
         self._project: Any = None
@@ -210,7 +214,12 @@ class SharedTrainer:
         if annotator not in self.models:
             self._train(annotator, threshold)
         self.models.move_to_end(annotator)
-        return self.models[annotator]
+        if self._live is not None and self._live[0] == annotator:
+            return self._live[1]
+        blob = self.models[annotator]
+        model = None if blob is None else pickle.loads(blob)  # our own bytes, made below
+        self._live = (annotator, model)
+        return model
 
     def _train(self, annotator: str, threshold: int) -> dict[str, Any]:
         """Train ``annotator``'s model if there are enough labels: what ``learned.ready`` and
@@ -228,7 +237,8 @@ class SharedTrainer:
         except Exception as err:  # noqa: BLE001 - the app hears about it; no model
             reply = {"ok": False, "error": f"{type(err).__name__}: {err}"}
         if model is not None:
-            self.models[annotator] = model
+            self.models[annotator] = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+            self._live = (annotator, model)
         elif annotator not in self.models:  # too few labels now: a model trained before stays
             self.models[annotator] = None
         self.thresholds[annotator] = threshold
