@@ -436,6 +436,8 @@ async def run_step(n: int, port: int, keys: list[tuple[str, Path]], seconds: flo
     labels = [x for s in sessions for x in s.by_key[b"1"]]
     ticks = max(1, total1 - total0)
     ours = clock.ticks()
+    typed = sum(s.keys for s in sessions)
+    per_key = 1000 * ours / os.sysconf("SC_CLK_TCK") / max(1, typed)
     split = {kind: 100 * clock.ticks(kind) / ticks for kind in KINDS}
     logins = [s.login_s for s in sessions]
     tree_pss = sum(m[1] for m in memory.values())
@@ -449,7 +451,7 @@ async def run_step(n: int, port: int, keys: list[tuple[str, Path]], seconds: flo
         "login_p50": pct(logins, 50), "login_p99": pct(logins, 99), "procs": len(tree),
         "pss_per_session": tree_pss / n / 1024,
         "tree_mb": (tree_pss + server_memory[1]) / 1024,
-        "server_pss": server_memory[1] / 1024, "split": split,
+        "server_pss": server_memory[1] / 1024, "split": split, "cpu_per_key": per_key,
     }
 
 
@@ -537,10 +539,11 @@ async def bench(args: argparse.Namespace, folder: Path) -> None:
               f"{NO_ANSWER:g} s counts as {NO_ANSWER * 1000:.0f} ms")
         print("latencies in ms (p99 ')' = motion keys, p99 '1' = label keys, saved with fsync); cpu % "
               "of all cores: ours = the server's whole tree + these clients, others = the rest of "
-              "the machine; PSS/session = the server's descendants / sessions; tree = all of it")
+              "the machine; PSS/session = the server's descendants / sessions; tree = all of it; "
+              "CPU/key = ms of CPU of ours per key typed (whatever the rest of the machine does)")
         print(f"{'sessions':>8} {'keys':>5} {'p50':>6} {'p95':>6} {'p99':>6} {'max':>6} {'p99 )':>6} "
               f"{'p99 1':>6} {'noreply':>7} {'ours%':>5} {'other%':>6} {'login50':>7} {'login99':>7} "
-              f"{'procs':>5} {'PSS/ses':>7} {'tree MB':>7}  ours% by kind")
+              f"{'procs':>5} {'PSS/ses':>7} {'tree MB':>7} {'CPU/key':>7}  ours% by kind")
         for n in steps:
             spent = time.monotonic() - started
             seconds = max(args.seconds, min(30.0, 100 / (3 * n)))
@@ -555,7 +558,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> None:
             print(f"{r['n']:>8} {r['keys']:>5} {r['p50']:>6.1f} {r['p95']:>6.1f} {r['p99']:>6.1f} "
                   f"{r['max']:>6.0f} {r['p99_motion']:>6.1f} {r['p99_label']:>6.1f} {r['timeouts']:>7} "
                   f"{r['ours']:>5.0f} {r['others']:>6.0f} {r['login_p50']:>7.2f} {r['login_p99']:>7.2f} "
-                  f"{r['procs']:>5} {r['pss_per_session']:>7.1f} {r['tree_mb']:>7.0f}  "
+                  f"{r['procs']:>5} {r['pss_per_session']:>7.1f} {r['tree_mb']:>7.0f} "
+                  f"{r['cpu_per_key']:>7.1f}  "
                   + " ".join(f"{kind} {r['split'][kind]:.0f}" for kind in KINDS), flush=True)
             # Two steps over the target in a row end it (this machine is shared: one noisy step
             # alone does not). The stepping goes on until motion keys pass the target too.
