@@ -438,3 +438,34 @@ def test_the_trainer_socket_is_private(project_root, keys, servers):
     assert folder.stat().st_mode & 0o077 == 0, oct(folder.stat().st_mode)
     log = server.stop()
     assert not folder.exists(), log  # removed when the server stops
+
+
+async def test_a_session_that_exits_before_the_server_looks_still_has_its_status():
+    """A forked session that is already gone (a zombie) when the server takes it in: its exit
+    status is the one it exited with, not lost."""
+    from tui_reader.serve.helpers import AdoptedProcess, become_subreaper, stop_being_subreaper
+
+    assert become_subreaper()
+    try:
+        report_read, report_write = os.pipe()
+        go_between = os.fork()
+        if go_between == 0:  # as the zygote does: a go-between forks the session and leaves
+            pid = os.fork()
+            if pid == 0:
+                os._exit(7)
+            os.write(report_write, str(pid).encode())
+            os._exit(0)
+        os.close(report_write)
+        os.waitpid(go_between, 0)
+        pid = int(os.read(report_read, 32))
+        os.close(report_read)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.01)
+        assert parent(pid) == os.getpid()  # re-parented to this process, the subreaper
+        process = AdoptedProcess(pid)
+        assert await asyncio.wait_for(process.wait(), 5) == 7
+        assert not Path(f"/proc/{pid}").exists()  # reaped
+    finally:
+        stop_being_subreaper()

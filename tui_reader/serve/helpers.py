@@ -161,7 +161,8 @@ class AdoptedProcess:
         self._loop = asyncio.get_running_loop()
         self._exited: asyncio.Future[int] = self._loop.create_future()
         self._pidfd = -1
-        os.waitpid(pid, os.WNOHANG)  # ChildProcessError if it is not (yet) this process's child
+        # ChildProcessError if it is not this process's child; WNOWAIT: an exit is left to _check.
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         try:
             self._pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):  # no pidfd (Linux < 5.3): a thread waits instead
@@ -211,16 +212,11 @@ class Helper:
         self.log = log
         self.process: asyncio.subprocess.Process | None = None
         self.ready = asyncio.Event()
-        self.starts = 0  # times it was started (tests read it)
         self.spawning = False  # a process of its own is being started (not yet waited for)
         self.launching = False  # started and not ready yet
         self._closing = False
         self._task: asyncio.Task | None = None
         self._log_pipe: LogPipe | None = None
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid if self.process is not None and self.ready.is_set() else 0
 
     def start(self) -> None:
         self.launching = True
@@ -266,7 +262,6 @@ class Helper:
                 self._kill()
             else:
                 self.launching = False
-                self.starts += 1
                 assert self.process is not None
                 self.log(f"{self.name} ready (pid {self.process.pid})")
                 await self.process.wait()
@@ -332,7 +327,6 @@ class Zygote(Helper):
         self._control: socket.socket | None = None
         self._child_end: socket.socket | None = None
         self._lock = asyncio.Lock()  # one fork request at a time on the socket
-        self.forks = 0
 
     def _spawn_args(self) -> tuple[list[str], tuple[int, ...]]:
         assert self._child_end is not None
@@ -394,7 +388,6 @@ class Zygote(Helper):
         answer = orjson.loads(reply)
         if "pid" not in answer:
             raise ZygoteUnavailable(f"the session zygote could not fork: {answer.get('error')}")
-        self.forks += 1
         return int(answer["pid"])
 
     def _broken(self, why: str) -> None:
