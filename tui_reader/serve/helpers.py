@@ -253,6 +253,7 @@ class Helper:
         while not self._closing:
             started = time.monotonic()
             self.launching = True
+            self.process = None  # the last one was reaped: its pid may be anybody's now
             try:
                 await asyncio.wait_for(self._launch(), READY_TIMEOUT)
             except asyncio.CancelledError:
@@ -260,6 +261,8 @@ class Helper:
             except Exception as err:  # noqa: BLE001 - logged; the server goes on without it
                 self.log(f"{self.name} could not start: {err or type(err).__name__}")
                 self._kill()
+                if self.process is not None:
+                    await self.process.wait()
             else:
                 self.launching = False
                 assert self.process is not None
