@@ -349,26 +349,23 @@ def clean_slate(project: Project, annotators: list[str], labels: int) -> None:
 
 
 def scan_cost(folder: Path, docs: int, sessions: int = 64) -> None:
-    """One session's progress scan on a project of ``docs`` articles, while ``sessions``
-    annotators each label about 1.45 times a second in articles all over it."""
-    from tui_reader.core.store import NewDocument
-    from tui_reader.core.text import text_sha256
+    """One session's progress scan on a project of ``docs`` articles (10 spans each by 5
+    annotators, as bench_store.py makes them), while ``sessions`` annotators each label about
+    1.45 times a second in articles all over it."""
+    from bench.bench_store import make_jsonl
     from tui_reader.ui.app import POLL_SECONDS
 
+    make_jsonl(folder / "scan.jsonl", docs, 10)
     project = Project.open(folder / "scan", create=True)
-    rng = random.Random(7)
-    words = "the council said that a plan would cut costs while critics argued".split()
-    texts = {f"doc{i:05d}": " ".join(rng.choice(words) for _ in range(300)) + "." for i in range(docs)}
-    project.bulk = True
-    project.add_documents(NewDocument(id=i, text=t, sha256=text_sha256(t), title=i, source=i,
-                                      kind="txt", styles=[], meta={}) for i, t in texts.items())
-    project.bulk = False
+    import_paths(project, [folder / "scan.jsonl"], "bench")
     reader, writer = Project.open(project.root), Project.open(project.root)
     seen: dict = {}
     started = time.process_time()
     reader.progress_changes("reader", seen)
     first = time.process_time() - started
-    ids = list(texts)
+    reader.progress_changes("reader", seen)
+    ids = [d.id for d in reader.documents()]
+    rng = random.Random(7)
     figures = []
     for labels in (0, round(sessions / 4 * 1.45 * POLL_SECONDS), round(sessions * 1.45 * POLL_SECONDS)):
         for n in range(labels):
