@@ -280,6 +280,8 @@ async def test_without_a_zygote_every_login_is_spawned(project_root, keys, monke
         assert "tui_reader.serve.app_entry" in cmdline(info.pid)
         assert (door.door.apps_started, door.door.apps_forked) == (1, 0)
         assert door.logged(r"^session zygote could not start: it ended while starting")
+        assert door.logged(r"^alice: the session zygote is not running; starting the app as a new "
+                           r"process$")
         client.proc.stdin.write(b"q")
         assert await client.wait_closed() == 0
     finally:
@@ -421,9 +423,9 @@ async def test_a_trainer_started_again_serves_the_sessions_it_finds(trained_root
     again_conn.close()
 
 
-def test_the_trainer_socket_is_private(project_root, keys, servers):
+def test_the_trainer_socket_is_private_and_the_trainer_yields_the_cpu(project_root, keys, servers):
     """Sessions reach the trainer through a Unix socket in a folder only the server's user can
-    enter."""
+    enter; the trainer runs at a lower priority than the sessions (nice 10 above the server)."""
     server = start(servers, project_root, keys)
     deadline = time.monotonic() + 20
     while not (found := model_processes(server)) and time.monotonic() < deadline:
@@ -433,6 +435,15 @@ def test_the_trainer_socket_is_private(project_root, keys, servers):
     paths = [fields[7] for line in Path("/proc/net/unix").read_text().splitlines()[1:]
              if len(fields := line.split()) >= 8 and fields[6] in inodes]
     assert len(paths) == 1 and paths[0].endswith("model.sock"), paths
+
+    def niceness(pid: int) -> int:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])
+
+    wanted = min(19, niceness(server.pid) + 10)
+    deadline = time.monotonic() + 20  # set as the trainer starts, after its first imports
+    while niceness(trainer) != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert niceness(trainer) == wanted
     folder = Path(paths[0]).parent
     assert folder.stat().st_uid == os.getuid()
     assert folder.stat().st_mode & 0o077 == 0, oct(folder.stat().st_mode)
