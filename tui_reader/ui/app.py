@@ -21,10 +21,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from ..core.errors import TuiReaderError
-from ..core.review import review_queue, review_suggestions
+from ..core.model import Span
+from ..core.review import article_label_votes, review_queue, review_suggestions
+from ..core.schema import RelationType
 from ..core.session import AnnotationSession, Change
 from ..core.store import Project
-from ..core.suggest.suggestion import Suggestion
+from ..core.suggest.suggestion import LinkSuggestion, RelationSuggestion, Suggestion
 from .activity import TIME_FLUSH_SECONDS, ActivityClock
 from .keymap import APP_KEYS, bindings
 from .learning import LearnedSuggestions
@@ -38,6 +40,11 @@ from .widgets.status_line import Notice, StatusLine, Tone
 
 if TYPE_CHECKING:
     from ..core.suggest.rules import Rule
+
+
+def quoted(text: str) -> str:
+    """``text`` in quotation marks, unless it is a quotation already."""
+    return text if text[:1] in "“\"«„‘'" else f"“{text}”"
 
 POLL_SECONDS = 3.0  # how often teammates' progress is picked up
 FIRST_SCAN_DELAY = 0.3  # seconds after start-up before the article list's statuses are read
@@ -71,6 +78,8 @@ class AnnotatorApp(App[None]):
         self.saver = Saver(show=self._say, bell=self.bell, reload=self._reload_current,
                            every=self.set_interval)
         self.activity = ActivityClock()
+        self._connect_from: Span | None = None  # the first end of a relation being made with c
+        self._links: list[LinkSuggestion] = []  # relation suggestions of the open article
         if reviewer is not None:
             self.sub_title = f"review by {reviewer}"
         for label in project.config.labels:
@@ -186,7 +195,7 @@ class AnnotatorApp(App[None]):
     def _show_model_suggestions(self, doc_id: str, suggestions: list[Suggestion]) -> None:
         if self.session.doc is None or self.session.doc.id != doc_id:
             return  # the annotator moved on
-        self.session.set_suggestions(suggestions)
+        self.session.set_suggestions([*suggestions, *self._links])
         self.pane.set_suggestions(self.session.suggestions)
         self._show_details()
 
@@ -250,21 +259,44 @@ class AnnotatorApp(App[None]):
         session = self.session
         if session.doc is None:
             return
+        self._links = []
         if self.reviewer is not None:
-            suggestions = review_suggestions(self.project, session.doc.id)
+            suggestions: list[Suggestion | LinkSuggestion] = list(
+                review_suggestions(self.project, session.doc.id))
         elif self.suggest:
             from ..core.suggest.rules import apply_rules
 
             labels = self.project.config.label_names
-            suggestions = apply_rules(session.doc.text, session.segments, self.rules, labels)
+            spans = apply_rules(session.doc.text, session.segments, self.rules, labels)
+            self._links = self._attribution(spans)
+            suggestions = [*spans, *(s for s in self._links if isinstance(s, Suggestion))]
+            self._links = [s for s in self._links if not isinstance(s, Suggestion)]
             if self.learned.ready:
                 # The model only where no rule fires, and only when fairly sure (measured on the
                 # gold set, that saves keys); its guesses arrive from its process a moment later.
-                self.fetch_model_suggestions(session.doc.id, session.doc.text, suggestions)
+                self.fetch_model_suggestions(session.doc.id, session.doc.text,
+                                             [s for s in suggestions if isinstance(s, Suggestion)])
+            suggestions += self._links
         else:
             suggestions = []
         session.set_suggestions(suggestions)
         self.pane.set_suggestions(session.suggestions)
+        self._show_details()
+
+    def _attribution(self, rule_spans: list[Suggestion]) -> list[Suggestion | LinkSuggestion]:
+        """Who said it: for the statements the rules suggest and the annotator's own, the named
+        source and the relation to it (when the project has a relation to ``source`` spans)."""
+        kind = next((r for r in self.project.config.schema.relations if "source" in r.children
+                     and "source" in self.project.config.label_names), None)
+        session = self.session
+        if kind is None or session.doc is None or session.segments is None:
+            return []
+        from ..core.suggest.attribution import attribution_suggestions
+
+        heads = {s.key for s in rule_spans if s.label in kind.heads}
+        heads |= {s.key for s in session.spans if s.label in kind.heads}
+        return list(attribution_suggestions(session.doc.text, session.segments, sorted(heads),
+                                            kind.name, "source"))
 
     def _show_spans(self) -> None:
         session = self.session
@@ -279,13 +311,56 @@ class AnnotatorApp(App[None]):
 
     def _show_details(self) -> None:
         caret = self.pane.caret
-        others = [s for s in self.session.others if s.start <= caret < s.end]
-        self.panel.show_details(self.session.spans_at(caret), others if self.show_others else [],
-                                self.session.suggestions_at(caret),
-                                "candidate" if self.reviewer else "suggestion")
+        session = self.session
+        others = [s for s in session.others if s.start <= caret < s.end]
+        mine = session.spans_at(caret)
+        about = {span.id: self._about(span) for span in mine}
+        links = [self._describe_link(link) for link in session.links_at(caret)]
+        self.panel.show_details(mine, others if self.show_others else [],
+                                session.suggestions_at(caret),
+                                "candidate" if self.reviewer else "suggestion", about, links)
+        self._show_linked(mine)
+
+    def _about(self, span: Span) -> list[str]:
+        """What the panel says of one of the annotator's spans beyond its label: its
+        attributes and its relations (``attributed_to → “Ana Ruiz”``)."""
+        lines = [f"{name}: {('yes' if value else 'no') if isinstance(value, bool) else value}"
+                 for name, value in span.attributes.items()]
+        for relation in self.session.relations_of(span.id):
+            outgoing = relation.head == span.id
+            other = self.session.span(relation.child if outgoing else relation.head)
+            lines.append(f"{relation.label} {'→' if outgoing else '←'} "
+                         f"{quoted(other.text) if other is not None else '?'}")
+        return lines
+
+    def _describe_link(self, link: LinkSuggestion) -> str:
+        text = self.session.doc.text if self.session.doc else ""
+        if isinstance(link, RelationSuggestion):
+            return (f"{link.label}: {quoted(text[link.head[0]:link.head[1]])} → "
+                    f"{quoted(text[link.child[0]:link.child[1]])}  {link.source}")
+        return f"{link.name} = {link.value} on {quoted(text[link.span[0]:link.span[1]])}  {link.source}"
+
+    def _show_linked(self, at_caret: list[Span]) -> None:
+        """Mark the spans linked to the ones at the caret (or the first end of a c)."""
+        if self._connect_from is not None:
+            self.pane.set_linked([(self._connect_from.start, self._connect_from.end)])
+            return
+        extents = []
+        for span in at_caret:
+            for relation in self.session.relations_of(span.id):
+                other = self.session.span(relation.child if relation.head == span.id else relation.head)
+                if other is not None:
+                    extents.append((other.start, other.end))
+        self.pane.set_linked(sorted(set(extents)))
 
     def on_reading_pane_caret_moved(self, event: ReadingPane.CaretMoved) -> None:
         self._show_details()
+
+    def on_reading_pane_escaped(self, event: ReadingPane.Escaped) -> None:
+        if self._connect_from is not None:
+            self._connect_from = None
+            self._hint("No relation made.")
+            self._show_details()
 
     def on_reading_pane_selection_changed(self, event: ReadingPane.SelectionChanged) -> None:
         self.status_line.visual = event.selecting
@@ -323,22 +398,29 @@ class AnnotatorApp(App[None]):
 
         self.saver.save(lambda: self.session.label(name, start, end), after)
 
+    def _suggestion_here(self) -> Suggestion | LinkSuggestion | None:
+        """The suggestion at the caret: the shortest span suggestion over it, else a relation
+        or attribute suggestion touching it."""
+        spans = self.session.suggestions_at(self.pane.caret)
+        if spans:
+            return spans[0]
+        links = self.session.links_at(self.pane.caret)
+        return links[0] if links else None
+
     def action_accept(self) -> None:
-        suggestions = self.session.suggestions_at(self.pane.caret)
-        if not suggestions:
+        suggestion = self._suggestion_here()
+        if suggestion is None:
             self.bell()
             self._hint("No suggestion at the caret (> and < jump to the next and previous).")
             return
-        suggestion = suggestions[0]  # the shortest, where several cover the caret
         self.saver.save(lambda: self.session.accept(suggestion), self._after_span_change)
 
     def action_reject(self) -> None:
-        suggestions = self.session.suggestions_at(self.pane.caret)
-        if not suggestions:
+        suggestion = self._suggestion_here()
+        if suggestion is None:
             self.bell()
             self._hint("No suggestion at the caret to reject.")
             return
-        suggestion = suggestions[0]
         self.saver.save(lambda: self.session.reject(suggestion, by=self.reviewer),
                         self._after_span_change)
 
@@ -375,20 +457,167 @@ class AnnotatorApp(App[None]):
             self.bell()
             self._hint("No span of yours at the caret.")
             return
+        self._pick_span(spans, "Delete which span?", self._delete)
+
+    def _pick_span(self, spans: list[Span], question: str, then: Callable[[str], None]) -> None:
+        """``then`` the span at the caret: the only one, or the one chosen where they overlap."""
         if len(spans) == 1:
-            self._delete(spans[0].id)
+            then(spans[0].id)
             return
-
-        def chosen(span_id: str | None) -> None:
-            if span_id:
-                self._delete(span_id)
-
         from .screens.choose_span import ChooseSpanScreen
 
-        self.push_screen(ChooseSpanScreen(spans), chosen)
+        self.push_screen(ChooseSpanScreen(spans, question),
+                         lambda span_id: then(span_id) if span_id else None)
 
     def _delete(self, span_id: str) -> None:
-        self.saver.save(lambda: self.session.delete(span_id), self._after_span_change)
+        relations = self.session.relations_of(span_id)
+        if not relations:
+            self.saver.save(lambda: self.session.delete(span_id), self._after_span_change)
+            return
+        from rich.text import Text
+
+        from .screens.choose_span import ChooseScreen
+
+        span = self.session.span(span_id)
+        options = [("span", Text(f"the {span.label if span else ''} span, and its "
+                                 f"{len(relations)} relation{'s' * (len(relations) > 1)}"))]
+        for relation in relations:
+            outgoing = relation.head == span_id
+            other = self.session.span(relation.child if outgoing else relation.head)
+            arrow, shown = "→" if outgoing else "←", other.text if other else "?"
+            options.append((relation.id, Text(f"the relation {relation.label} {arrow} {quoted(shown)}")))
+
+        def chosen(choice: str | None) -> None:
+            if choice == "span":
+                self.saver.save(lambda: self.session.delete(span_id), self._after_span_change)
+            elif choice:
+                self.saver.save(lambda: self.session.disconnect(choice), self._after_span_change)
+
+        self.push_screen(ChooseScreen("Delete what?", options), chosen)
+
+    # ------------------------------------------------ relations and attributes
+    def action_connect(self) -> None:
+        """``c`` on one span, then ``c`` on another: the relation the config allows between
+        their labels, oriented by the config whichever was first."""
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._hint("No span of yours at the caret: c links two of your spans.")
+            return
+        self._pick_span(spans, "Link which span?", self._connect_end)
+
+    def _connect_end(self, span_id: str) -> None:
+        span = self.session.span(span_id)
+        if span is None:
+            return
+        first, self._connect_from = self._connect_from, None
+        if first is None:
+            if not any(r.fits(span.label, lab) or r.fits(lab, span.label)
+                       for r in self.project.config.schema.relations
+                       for lab in self.project.config.label_names):
+                self.bell()
+                self._hint(f"No relation starts or ends at a {span.label} span (config.toml's "
+                           "[[relations]]).")
+                return
+            self._connect_from = span
+            self._hint(f"Linking from {span.label} “{span.text[:30]}”: move to the other span and "
+                       "press c (esc: no relation).")
+            self._show_details()
+            return
+        choices = self.session.relation_choices(first, span)
+        self._show_details()
+        if not choices:
+            self.bell()
+            self._hint("A span cannot be linked to itself." if first.id == span.id else
+                       f"No relation goes between a {first.label} and a {span.label} span "
+                       "(config.toml's [[relations]]).")
+            return
+        if len(choices) == 1:
+            self._link(*choices[0])
+            return
+        from rich.text import Text
+
+        from .screens.choose_span import ChooseScreen
+
+        options = [(str(n), Text(f"{kind.name}: {head.label} “{head.text[:20]}” → {child.label} "
+                                 f"“{child.text[:20]}”")) for n, (kind, head, child) in enumerate(choices)]
+        self.push_screen(ChooseScreen("Which relation?", options),
+                         lambda n: self._link(*choices[int(n)]) if n is not None else None)
+
+    def _link(self, kind: RelationType, head: Span, child: Span) -> None:
+        def after(change: Change | None) -> None:
+            self._show_spans()
+            if change is None:
+                self._hint(f"Already linked: {kind.name}.")
+
+        self.saver.save(lambda: self.session.connect(head, child, kind.name), after)
+
+    def action_attributes(self) -> None:
+        """``t``: the attributes of the span at the caret, number keys pick."""
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._hint("No span of yours at the caret: t sets a span's attributes.")
+            return
+        self._pick_span(spans, "Attributes of which span?", self._edit_attributes)
+
+    def _edit_attributes(self, span_id: str) -> None:
+        span = self.session.span(span_id)
+        if span is None:
+            return
+        kinds = self.project.config.schema.attributes_of(span.label)
+        if not kinds:
+            self.bell()
+            self._hint(f"A {span.label} span has no attributes (config.toml's [[attributes]]).")
+            return
+        from .screens.values import Field, ValuesScreen
+
+        votes: dict[str, dict[str, list[str]]] = {}
+        for other in self.session.others:  # in review: what the annotators gave this span
+            if other.key == span.key:
+                for name, value in other.attributes.items():
+                    shown = ("yes" if value else "no") if isinstance(value, bool) else value
+                    votes.setdefault(name, {}).setdefault(shown, []).append(other.annotator)
+        fields = [Field(k.name, k.kind, k.values if k.kind == "choice" else ("yes", "no")
+                        if k.kind == "yes/no" else (), k.description,
+                        {v: tuple(who) for v, who in votes.get(k.name, {}).items()})
+                  for k in kinds]
+
+        def current() -> dict[str, object]:
+            now = self.session.span(span_id)
+            return dict(now.attributes) if now is not None else {}
+
+        def pick(name: str, value: object) -> None:
+            self.saver.save(lambda: self.session.set_attribute(span_id, name, value),  # type: ignore[arg-type]
+                            self._after_span_change)
+
+        self.push_screen(ValuesScreen(f"{span.label} “{span.text[:40]}”", fields, current, pick))
+
+    def action_article_labels(self) -> None:
+        """``T``: the labels of the whole article, number keys pick."""
+        doc = self.session.doc
+        groups = self.project.config.schema.article_labels
+        if doc is None or not groups:
+            self.bell()
+            self._hint("This project has no article labels (config.toml's [[article_labels]]).")
+            return
+        from .screens.values import Field, ValuesScreen
+
+        record = self.project.record(doc.id) if self.reviewer else None
+        fields = [Field(g.group, "multiple" if g.multiple else "choice", g.values, g.description,
+                        article_label_votes(record, g.group) if record else {}) for g in groups]
+
+        def current() -> dict[str, object]:
+            return {g.group: (list(self.session.article_labels.get(g.group, ())) if g.multiple
+                              else next(iter(self.session.article_labels.get(g.group, ())), None))
+                    for g in groups}
+
+        def pick(group: str, value: object) -> None:
+            values = value if isinstance(value, list) else [] if value is None else [value]
+            self.saver.save(lambda: self.session.set_article_labels(group, values),  # type: ignore[arg-type]
+                            self._after_span_change)
+
+        self.push_screen(ValuesScreen(f"Article: {doc.info.title[:50]}", fields, current, pick))
 
     def _after_span_change(self, change: Change | None) -> None:
         self._show_spans()

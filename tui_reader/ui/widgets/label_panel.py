@@ -46,6 +46,7 @@ class LabelPanel(Vertical):
         # What the details show: unchanged, they are not drawn again (a caret move is cheap).
         self._details_key: tuple[tuple[object, ...], ...] | None = None
         self._labels_shown = False
+        self._descriptions = {label.name: label.description for label in labels}
 
     def compose(self) -> ComposeResult:
         yield Static(id="labels", classes="panel-section")
@@ -88,9 +89,14 @@ class LabelPanel(Vertical):
         span_list.set_spans(spans)
 
     def show_details(self, spans: list[Span], others: list[Span], suggestions: list[Suggestion],
-                     suggestion_name: str = "suggestion") -> None:
-        """The spans and suggestions at the caret; in review, suggestions are "candidates"."""
-        key = tuple((s.id, s.label, s.note) for s in spans + others) + tuple(p.key for p in suggestions)
+                     suggestion_name: str = "suggestion", about: dict[str, list[str]] | None = None,
+                     links: list[str] | None = None) -> None:
+        """The spans and suggestions at the caret; in review, suggestions are "candidates".
+        ``about``: more lines on the annotator's spans (attributes, relations), by span id;
+        ``links``: relation and attribute suggestions touching the caret, described."""
+        about, links = about or {}, links or []
+        key = (tuple((s.id, s.label, s.note) for s in spans + others)
+               + tuple(p.key for p in suggestions) + (tuple(map(tuple, about.values())), tuple(links)))
         if key == self._details_key:
             return
         self._details_key = key
@@ -104,7 +110,13 @@ class LabelPanel(Vertical):
             if suggestion_name == "suggestion":
                 text.append(f"  {suggestion.confidence:.0%}", style="dim")
             text.append("\n  a accept · r reject · A accept all of this label", style="dim")
-        if not spans and not others and not suggestions:
+        for link in links:
+            if text:
+                text.append("\n")
+            text.append(f"{suggestion_name}: ", style="italic")
+            text.append(excerpt(link, 110))
+            text.append("\n  a accept · r reject", style="dim")
+        if not spans and not others and not suggestions and not links:
             text.append("No span at the caret.\n", style="dim")
             text.append("1-9 label the sentence, or v / s to select first.", style="dim")
         for span in spans + others:
@@ -118,6 +130,11 @@ class LabelPanel(Vertical):
             text.append(f"\n“{excerpt(span.text, 120)}”")
             if span.note:
                 text.append(f"\nnote: {excerpt(span.note, 120)}", style="italic")
+            for line in about.get(span.id, ()):
+                text.append(f"\n{excerpt(line, 120)}")
+            description = self._descriptions.get(span.label)
+            if mine and description:
+                text.append(f"\n{excerpt(description, 120)}", style="dim")
         # Fixed height (app.tcss): no re-layout, so a caret move repaints these lines only.
         self.query_one("#details", Static).update(text, layout=False)
 

@@ -50,6 +50,7 @@ class RunStyle(NamedTuple):
     suggestion: str  # the label of the innermost suggestion over it ("": none)
     selected: bool
     caret: bool
+    linked: bool = False  # a span linked to the one at the caret, or the first end of a `c`
 
 
 CARET_AT_LINE_END = RunStyle((), "", 0, (), "", False, True)
@@ -69,6 +70,7 @@ class ReadingPane(ScrollView, can_focus=True):
         "reading-pane--selection",
         "reading-pane--other-span",
         "reading-pane--suggestion",
+        "reading-pane--linked",
         *MARKDOWN_CLASSES.values(),
     }
     ALLOW_SELECT = False  # the pane owns selection; Textual's is mouse-only and copy-oriented
@@ -85,6 +87,10 @@ class ReadingPane(ScrollView, can_focus=True):
 
         selecting: bool
 
+    class Escaped(Message):
+        """Escape was pressed in the pane (it also clears the selection): the app cancels what
+        it was doing (a relation half made with ``c``)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.text = ""
@@ -99,6 +105,7 @@ class ReadingPane(ScrollView, can_focus=True):
         self._spans: list[Span] = []
         self._others: list[Span] = []
         self._suggestions: list[Suggestion] = []  # suggestions, or in review the candidates
+        self._linked: list[tuple[int, int]] = []  # extents shown as linked (relations, `c`)
         self.show_others = False
         self._label_styles: dict[str, Style] = {}
         self._label_order: dict[str, int] = {}
@@ -122,7 +129,7 @@ class ReadingPane(ScrollView, can_focus=True):
         self.display_text = display_safe(text)
         self.segments = segments
         self._styles = styles
-        self._spans, self._others, self._suggestions = [], [], []
+        self._spans, self._others, self._suggestions, self._linked = [], [], [], []
         self.sel_anchor = None
         self._goal_x = None
         self._wrap_width = 0
@@ -150,6 +157,16 @@ class ReadingPane(ScrollView, can_focus=True):
         after = {p.key for p in self._suggestions}
         self._index_marks()
         for start, end, _label in before ^ after:
+            self._refresh_offsets(start, end)
+
+    def set_linked(self, extents: list[tuple[int, int]]) -> None:
+        """Mark these extents as linked (the spans related to the one at the caret, and the
+        first end of a relation being made); repaints only the rows that change."""
+        if extents == self._linked:
+            return
+        before, self._linked = set(self._linked), list(extents)
+        self._index_marks()
+        for start, end in before ^ set(self._linked):
             self._refresh_offsets(start, end)
 
     def set_show_others(self, show: bool) -> None:
@@ -192,6 +209,9 @@ class ReadingPane(ScrollView, can_focus=True):
         for suggestion in self._suggestions:
             for row in self.rows.rows_between(suggestion.start, suggestion.end):
                 marks[row].append((suggestion.start, suggestion.end, "prop", suggestion.label))
+        for start, end in self._linked:
+            for row in self.rows.rows_between(start, end):
+                marks[row].append((start, end, "link", ""))
         self._row_marks = dict(marks)
 
     def _refresh_offsets(self, start: int, end: int) -> None:
@@ -223,6 +243,7 @@ class ReadingPane(ScrollView, can_focus=True):
             own: list[tuple[int, str]] = []
             others: list[str] = []
             props: list[tuple[int, str]] = []
+            linked = False
             for s, e, kind, name in marks:
                 if s <= a and e >= b:
                     if kind == "md":
@@ -231,6 +252,8 @@ class ReadingPane(ScrollView, can_focus=True):
                         own.append((e - s, name))
                     elif kind == "prop":
                         props.append((e - s, name))
+                    elif kind == "link":
+                        linked = True
                     else:
                         others.append(name)
             # The innermost (shortest) span decides the colour: a claim inside a quote shows.
@@ -238,7 +261,7 @@ class ReadingPane(ScrollView, can_focus=True):
             suggestion = min(props)[1] if props else ""
             key = RunStyle(tuple(md), top, len(own), tuple(others), suggestion,
                            bool(selection and selection[0] <= a and b <= selection[1]),
-                           a == self.caret)
+                           a == self.caret, linked)
             chunk = display[a:b]
             if "\t" in chunk:
                 chunk = chunk.replace("\t", " " * TAB_CELLS)
@@ -271,6 +294,8 @@ class ReadingPane(ScrollView, can_focus=True):
             style += self.get_component_rich_style("reading-pane--suggestion", partial=True)
             if label_style and not run.label:
                 style += Style(color=label_style.bgcolor)
+        if run.linked:
+            style += self.get_component_rich_style("reading-pane--linked", partial=True)
         if run.selected:
             style += self.get_component_rich_style("reading-pane--selection", partial=True)
         if run.caret:
@@ -404,6 +429,7 @@ class ReadingPane(ScrollView, can_focus=True):
 
     def action_clear_selection(self) -> None:
         self.clear_selection()
+        self.post_message(self.Escaped())
 
     # -------------------------------------------------------------------- mouse
     def offset_at(self, x: int, y: int) -> int:
