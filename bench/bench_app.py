@@ -189,6 +189,22 @@ def long_article_figures(folder: Path, keys: int) -> None:
           f"(target p99 <= 30 ms); label key p50 {pct(lat_1, 50) * 1000:.1f} ms, "
           f"p99 {pct(lat_1, 99) * 1000:.1f} ms")
 
+    # The same motions with a model server that accepts the request and never answers.
+    from tests.peers import hung_http_server
+
+    with hung_http_server() as url:
+        hung = PtyApp(tui_reader_args("annotate", "--db", str(folder / "long"), "--annotator",
+                                      "bench", "--ml-backend", url), cols=120, rows=40)
+        try:
+            hung.read_until_quiet(quiet=1.0)
+            lat_hung, _ = key_figures(hung, b"l", keys // 2)
+            lat_hung += key_figures(hung, b"j", keys // 4)[0]
+            hung.send(b"q")
+        finally:
+            hung.close()
+    print(f"the same motions with a hung model server (--ml-backend, n={len(lat_hung)}): "
+          f"p50 {pct(lat_hung, 50) * 1000:.1f} ms, p99 {pct(lat_hung, 99) * 1000:.1f} ms")
+
     stock = PtyApp([sys.executable, "-c", TEXTAREA_APP, str(folder / "long.txt")],
                    cols=120, rows=40)
     try:

@@ -39,6 +39,7 @@ from .widgets.reading_pane import ReadingPane
 from .widgets.status_line import Notice, StatusLine, Tone
 
 if TYPE_CHECKING:
+    from ..core.suggest.ml_backend import BackgroundSuggester
     from ..core.suggest.rules import Rule
 
 
@@ -63,9 +64,11 @@ class AnnotatorApp(App[None]):
     snap_words: reactive[bool] = reactive(True)  # selections snap to whole words (W toggles)
 
     def __init__(self, project: Project, annotator: str, *, suggest: bool = True,
-                 rules: list[Rule] | None = None, reviewer: str | None = None) -> None:
+                 rules: list[Rule] | None = None, reviewer: str | None = None,
+                 ml_backend: str | None = None) -> None:
         """``rules``: suggestion rules besides the built-in ones (--patterns). ``reviewer``:
-        review mode, labelling the gold layer from every annotator's spans."""
+        review mode, labelling the gold layer from every annotator's spans. ``ml_backend``: the
+        URL of a model server (Label Studio's ML backend protocol) to suggest with."""
         super().__init__()
         self.project = project
         self.reviewer = reviewer
@@ -80,6 +83,14 @@ class AnnotatorApp(App[None]):
         self.activity = ActivityClock()
         self._connect_from: Span | None = None  # the first end of a relation being made with c
         self._links: list[LinkSuggestion] = []  # relation suggestions of the open article
+        self.ml: BackgroundSuggester | None = None
+        if ml_backend and self.suggest:
+            from ..core.suggest.ml_backend import BackgroundSuggester, MLBackend
+
+            self.ml = BackgroundSuggester(
+                MLBackend(ml_backend, project.config.label_names),
+                on_result=lambda key, found: self._from_thread(self._ml_answered, key),
+                on_error=lambda line: self._from_thread(self._ml_failed, line))
         if reviewer is not None:
             self.sub_title = f"review by {reviewer}"
         for label in project.config.labels:
@@ -268,6 +279,13 @@ class AnnotatorApp(App[None]):
 
             labels = self.project.config.label_names
             spans = apply_rules(session.doc.text, session.segments, self.rules, labels)
+            if self.ml is not None:
+                from ..core.suggest.ml_backend import with_ml
+
+                # From the cache at once, else in the background: never a wait for the server.
+                found = self.ml.request(session.doc.text)
+                if found is not None:
+                    spans = with_ml(spans, found)
             self._links = self._attribution(spans)
             suggestions = [*spans, *(s for s in self._links if isinstance(s, Suggestion))]
             self._links = [s for s in self._links if not isinstance(s, Suggestion)]
@@ -282,6 +300,23 @@ class AnnotatorApp(App[None]):
         session.set_suggestions(suggestions)
         self.pane.set_suggestions(session.suggestions)
         self._show_details()
+
+    def _from_thread(self, callback: Callable[..., None], *args: object) -> None:
+        """Run ``callback`` on the app's loop from a background thread (nothing once it quit)."""
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app has ended
+
+    def _ml_answered(self, text_key: str) -> None:
+        from ..core.suggest.ml_backend import text_key as key_of
+
+        doc = self.session.doc
+        if doc is not None and key_of(doc.text) == text_key:
+            self._load_suggestions()  # the answer is in the cache now
+
+    def _ml_failed(self, line: str) -> None:
+        self.status_line.show(Notice(f"Model server: {line}", Tone.WARNING))
 
     def _attribution(self, rule_spans: list[Suggestion]) -> list[Suggestion | LinkSuggestion]:
         """Who said it: for the statements the rules suggest and the annotator's own, the named
@@ -777,6 +812,8 @@ class AnnotatorApp(App[None]):
     def on_unmount(self) -> None:
         self._flush_time()
         self.learned.close()
+        if self.ml is not None:
+            self.ml.close()
 
     def on_key(self, event: events.Key) -> None:
         # Escape leaves the search box or the note field and returns to reading.
