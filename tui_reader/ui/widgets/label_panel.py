@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from ...core.config import Label
 from ...core.model import Span
+from ...core.store import MAX_NOTE
 from ...core.suggest.suggestion import Suggestion
 from ...core.text import display_safe
 from .span_list import SpanList
@@ -53,7 +54,8 @@ class LabelPanel(Vertical):
         yield Static(Text("Spans in this article", style="bold"), classes="panel-title")
         yield SpanList(id="span-list")
         yield Static(id="details", classes="panel-section")
-        yield Input(placeholder="note for this span (enter saves, esc cancels)", id="note")
+        yield Input(placeholder="note for this span (enter saves, esc cancels)", id="note",
+                    max_length=MAX_NOTE)
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).display = False
