@@ -591,6 +591,9 @@ class Project:
                             raise InputError(f"no attribute {name!r} for a {label} span")
                         if kind.kind == "yes/no" and value in ("yes", "no"):  # as other tools write it
                             value = value == "yes"
+                        if kind.kind == "choice" and isinstance(value, str) and value not in kind.values:
+                            # brat writes a value's spaces as _ ("news_report")
+                            value = next((v for v in kind.values if v.replace(" ", "_") == value), value)
                         attributes[name] = kind.check(value)
                     except InputError as err:
                         result.problems.append(f"span {n}: attribute refused: {err}")
