@@ -50,7 +50,9 @@ class LabelPanel(Vertical):
         self._descriptions = {label.name: label.description for label in labels}
 
     def compose(self) -> ComposeResult:
-        yield Static(id="labels", classes="panel-section")
+        with Vertical(id="labels", classes="panel-section"):  # a line a label: a count repaints one
+            for n in range(len(self.labels)):
+                yield Static(id=f"label-{n}", classes="label-line")
         yield Static(Text("Spans in this article", style="bold"), classes="panel-title")
         yield SpanList(id="span-list")
         yield Static(id="details", classes="panel-section")
@@ -64,11 +66,15 @@ class LabelPanel(Vertical):
     def show_counts(self, counts: dict[str, int]) -> None:
         if counts == self._counts:
             return
-        self._counts = dict(counts)
-        text = Text(no_wrap=True, overflow="ellipsis")
+        old, self._counts = self._counts, dict(counts)
+        # One line a label whatever the counts: only the first fill needs a layout, and a label
+        # key repaints its own line only.
+        first = not self._labels_shown
+        self._labels_shown = True
         for i, label in enumerate(self.labels):
-            if i:
-                text.append("\n")
+            if not first and old.get(label.name) == counts.get(label.name):
+                continue
+            text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f" {label.key} ", style="bold reverse")
             text.append(" ")
             text.append("  ", style=f"on {label.color}")
@@ -76,10 +82,7 @@ class LabelPanel(Vertical):
             text.append(f"{counts.get(label.name, 0)}")
             if label.description:
                 text.append(f"  {display_safe(label.description)}", style="dim")
-        # One line a label whatever the counts: only the first fill needs a layout.
-        first = not self._labels_shown
-        self._labels_shown = True
-        self.query_one("#labels", Static).update(text, layout=first)
+            self.query_one(f"#label-{i}", Static).update(text, layout=first)
 
     def show_spans(self, spans: list[Span]) -> None:
         ids = [s.id + s.label for s in spans]

@@ -32,10 +32,17 @@ class SpanList(CursorList):
         self.label_colors: dict[str, str] = {}
 
     def set_spans(self, spans: list[Span]) -> None:
-        self.spans = list(spans)
+        """Show ``spans``; only the rows from the first one that changed down to the bottom of
+        the view are drawn again (a span added below the view draws nothing)."""
+        old, self.spans = self.spans, list(spans)
+        first = next((n for n, (a, b) in enumerate(zip(old, self.spans))
+                      if (a.id, a.label, a.text) != (b.id, b.label, b.text)), min(len(old), len(spans)))
         self.cursor = min(self.cursor, max(len(self.spans) - 1, 0))
         self.virtual_size = Size(self.size.width, len(self.spans))
-        self.refresh()
+        top, height = round(self.scroll_offset.y), self.size.height
+        if first < top + height:
+            start = max(first, top)
+            self.refresh_lines(start, top + height - start)
 
     def render_line(self, y: int) -> Strip:
         n = y + round(self.scroll_offset.y)
