@@ -99,7 +99,8 @@ class Span:
     created: str
     updated: str
     note: str = ""
-    source: str = ""  # "" by hand; "import:<file>"; "suggestion:<rule or model>"; "review:<name>"
+    source: str = ""  # "" by hand; "import:<file>"; "suggestion:<rule or model>"; "review:<name>";
+    # "label-all:<text>" (tui-reader label-all)
     attributes: dict[str, str | bool] = field(default_factory=dict)  # see schema.AttributeType
 
     @property
