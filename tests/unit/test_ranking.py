@@ -112,3 +112,12 @@ def test_margins_are_the_gap_between_the_two_most_probable_classes():
     probabilities = model._pipeline.predict_proba(sentences)
     expected = [sorted(row)[-1] - sorted(row)[-2] for row in probabilities]
     assert model.margins(sentences) == pytest.approx(expected)
+
+
+@needs_sklearn
+def test_a_ranking_scores_a_window_of_the_articles_that_still_need_the_annotator(tmp_path):
+    project, _ = _labelled_project(tmp_path)
+    project.set_status("clear", "bo", "done")  # overlap 1: routing would pass it over
+    model = learned.train(project, "ann")
+    assert sorted(rank_documents(project, "ann", model, limit=1)) == ["torn"]
+    assert sorted(rank_documents(project, "ann", model, limit=None)) == ["noise", "torn"]

@@ -5,10 +5,12 @@ most probable classes (``"none"`` included): 0 when the model cannot choose betw
 near 1 when it is sure. Routing (``routing.py``) then hands out the article with the smallest mean
 margin first (ties in corpus order), so an annotator labels what teaches the model most.
 
-Scoring 10k articles (about 250k sentences) takes the model tens of seconds, far too long for a
-key press, so it is done away from the keys: :func:`rank_documents` scores the articles that
-still need the annotator and writes the margins to ``ranking/<annotator>.json`` in the project
-(atomically); routing only reads that file (one read, cached while the file is unchanged). The
+Scoring an article takes the model ~6 ms (25 sentences; bench/bench_routing.py), a minute for 10k
+articles, far too long for a key press, so it is done away from the keys: :func:`rank_documents`
+scores the next RANK_WINDOW (2,000) articles that still need the annotator, in corpus order (a
+window that moves on as they work: the way Prodigy and INCEpTION rank a stream in batches), and
+writes the margins to ``ranking/<annotator>.json`` in the project (atomically); routing only reads
+that file (one read, cached while the file is unchanged). The
 app starts ``python -m tui_reader.core.ranking ROOT ANNOTATOR THRESHOLD`` (see
 :func:`rank_in_background`) after each training of the learned model: it trains the same model
 on the same labels (so the same weights: logistic regression's solver is deterministic), ranks,
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import CorruptFileError
-from .model import FINISHED
+from .model import CONTROL, FINISHED
 from .segment import Segments
 from .storage import read_json_file, write_json_atomic
 
@@ -36,6 +38,10 @@ if TYPE_CHECKING:
     from .suggest.learned import SentenceModel
 
 FOLDER = "ranking"
+#: Articles scored per ranking: the next ones in corpus order that still need the annotator.
+#: Scoring runs at ~160 articles/s on one core (bench/bench_routing.py), so 2,000 take ~12 s;
+#: a whole 10k corpus would keep a core busy for a minute after every training.
+RANK_WINDOW = 2_000
 _cache: dict[Path, tuple[list[int], dict[str, float]]] = {}
 
 
@@ -54,13 +60,29 @@ def document_margin(model: SentenceModel, text: str) -> float | None:
     return sum(margins) / len(margins)
 
 
-def rank_documents(project: Project, annotator: str, model: SentenceModel) -> dict[str, float]:
-    """Score every article that still needs ``annotator`` (not finished by them, not a
-    control) and write the ranking file; returns doc id -> mean margin (rounded to 6 places,
-    so that the same model and texts give the same file)."""
+def rank_documents(project: Project, annotator: str, model: SentenceModel,
+                   limit: int | None = RANK_WINDOW) -> dict[str, float]:
+    """Score the articles that still need ``annotator`` (not finished by them, not passed over
+    by ``overlap``, not a control), the first ``limit`` of them in corpus order (None: all),
+    and write the ranking file; returns doc id -> mean margin (rounded to 6 places, so that the
+    same model and texts give the same file)."""
     rows = project.summary_rows()
+    overlap = project.config.overlap
+    candidates: list[str] = []
+    for info in project.documents():
+        people = rows.get(info.id, {}).get("annotators", {})
+        mine = people.get(annotator, {})
+        if mine.get("status") in FINISHED or people.get(CONTROL, {}).get("status") == "done":
+            continue
+        others = sum(1 for name, own in people.items()
+                     if own.get("status") == "done" and name not in (annotator, CONTROL))
+        if others >= overlap and not any(mine.get("labels", {}).values()):
+            continue
+        candidates.append(info.id)
+        if limit is not None and len(candidates) >= limit:
+            break
     margins: dict[str, float] = {}
-    batch: list[tuple[str, list[str]]] = []
+    batch: list[tuple[str, int]] = []
     texts: list[str] = []
 
     def flush() -> None:
@@ -68,22 +90,18 @@ def rank_documents(project: Project, annotator: str, model: SentenceModel) -> di
             return
         scores = model.margins(texts)
         i = 0
-        for doc_id, sentences in batch:
-            part = scores[i:i + len(sentences)]
-            i += len(sentences)
-            margins[doc_id] = round(sum(part) / len(part), 6)
+        for doc_id, n in batch:
+            margins[doc_id] = round(sum(scores[i:i + n]) / n, 6)
+            i += n
         batch.clear()
         texts.clear()
 
-    for record in project.records():
-        row = rows.get(record.id, {}).get("annotators", {})
-        mine = row.get(annotator, {})
-        if record.is_control or mine.get("status") in FINISHED:
-            continue
-        sentences = [record.text[s:e] for s, e in Segments(record.text).sentences()]
+    for doc_id in candidates:
+        text = project.document(doc_id).text
+        sentences = [text[s:e] for s, e in Segments(text).sentences()]
         if not sentences:
             continue
-        batch.append((record.id, sentences))
+        batch.append((doc_id, len(sentences)))
         texts.extend(sentences)
         if len(texts) >= 5000:  # predict in batches: memory stays flat on a big corpus
             flush()
