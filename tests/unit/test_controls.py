@@ -13,6 +13,7 @@ from tui_reader.core.agreement import documents_for_agreement
 from tui_reader.core.config import ProjectConfig
 from tui_reader.core.controls import add_controls, control_documents, control_scores, read_controls
 from tui_reader.core.errors import InputError
+from tui_reader.core.formats.export import export_dataset
 from tui_reader.core.formats.jsonl import ExportFilter, export_records
 from tui_reader.core.model import CONTROL
 from tui_reader.core.review import review_queue
@@ -257,3 +258,25 @@ def test_read_controls_takes_the_native_jsonl_import_reads(tmp_path):
     add_controls(project, path)
     assert project.info("k9").source == "wire/2024.txt"
     assert [s.text for s in project.spans("k9")] == ["Said Bo", "Yes."]
+
+
+def test_overlap_and_leases_do_not_keep_anyone_from_a_control(tmp_path):
+    project = make_project(tmp_path, TEXTS)
+    add_controls(project, _write(tmp_path / "one.jsonl", CONTROLS[:1]))
+    project.config = ProjectConfig(labels=project.config.labels, overlap=1, control_every=1)
+    ana, bo = AnnotationSession(project, "ana"), AnnotationSession(project, "bo")
+    assert _finish_in_order(ana, 2) == ["d0", "k1"]  # ana did k1 (done: overlap 1 is full)
+    bo.open(bo.claim_next())
+    bo.set_status("done")
+    ana.open("k1")  # and holds it open again
+    assert bo.claim_next(after=bo.doc.id) == "k1"
+
+
+def test_the_known_answers_go_into_an_export_only_by_name(tmp_path):
+    project = _project(tmp_path)
+    with pytest.raises(InputError, match="goes with --include-controls"):
+        export_dataset(project, "jsonl", tmp_path / "a.jsonl", gold="annotator:control")
+    export_dataset(project, "jsonl", tmp_path / "b.jsonl", gold="annotator:control",
+                   flt=ExportFilter(include_controls=True))
+    rows = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text().splitlines()]
+    assert sorted(r["id"] for r in rows) == ["k1", "k2"]

@@ -12,7 +12,7 @@ from tui_reader.core.config import load_config
 from tui_reader.core.errors import StoreError
 from tui_reader.core.formats.export import export_dataset
 from tui_reader.core.formats.guidelines import INLINE_LIMIT, demoted
-from tui_reader.core.store import Project
+from tui_reader.core.store import MAX_GUIDELINES_BYTES, Project
 
 GUIDE = "# Guidelines\r\n\r\nLabel **quotes** with their marks.\r\n\r\n## Claims\r\n\r\nCheckable facts.\r\n"
 
@@ -113,3 +113,12 @@ def test_the_hub_card_names_and_includes_the_guidelines(tmp_path):
 def test_demoting_headings_leaves_code_blocks_alone():
     text = "# Top\n```\n# not a heading\n```\n###### Deep\n#hashtag"
     assert demoted(text) == "### Top\n```\n# not a heading\n```\n###### Deep\n#hashtag"
+
+
+def test_guidelines_over_a_megabyte_are_refused_by_name(tmp_path):
+    project = _project(tmp_path)
+    (project.root / "guidelines.md").write_bytes(b"x" * (MAX_GUIDELINES_BYTES + 1))
+    with pytest.raises(StoreError, match="guidelines over 1,000,000 bytes"):
+        project.guidelines()
+    (project.root / "guidelines.md").write_bytes(b"x" * MAX_GUIDELINES_BYTES)
+    assert len(project.guidelines()) == MAX_GUIDELINES_BYTES

@@ -38,6 +38,7 @@ def test_occurrences_are_exact_text_on_word_boundaries():
 @pytest.mark.parametrize("text, needle, expected", [
     # An apostrophe or hyphen between letters joins one word, as the app's word motions see it.
     ("José said; José's plan; Josér no; José.", "José", ["José@0", "José@34"]),
+    ("Reuters's reporter, Reuters' desk", "Reuters", ["Reuters@20"]),
     # A combining mark after the match belongs to its last letter: not a boundary.
     ("Cafe\u0301 and Cafe here", "Cafe", ["Cafe@10"]),
     ("我爱北京。北京欢迎你", "北京", ["北京@2", "北京@5"]),  # each ideograph is a word
