@@ -12,7 +12,13 @@ import pytest
 from tests.helpers import make_project
 from tests.unit.test_suggest_learned import LABELS, NONE, _vocab, needs_sklearn, synthetic
 from tui_reader.core.config import ProjectConfig
-from tui_reader.core.ranking import rank_documents, ranking_path, read_ranking, write_ranking
+from tui_reader.core.ranking import (
+    rank_documents,
+    rank_in_background,
+    ranking_path,
+    read_ranking,
+    write_ranking,
+)
 from tui_reader.core.session import AnnotationSession
 from tui_reader.core.store import Project
 from tui_reader.core.suggest import learned
@@ -99,9 +105,8 @@ def test_the_ranking_process_writes_the_file_away_from_the_app(tmp_path):
     command = [sys.executable, "-m", "tui_reader.core.ranking", str(project.root)]
     few = subprocess.run([*command, "nobody", "50"], cwd=ROOT, capture_output=True, timeout=120)
     assert few.returncode == 1 and not ranking_path(project, "nobody").exists()
-    done = subprocess.run([*command, "ann", "50"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
+    process = rank_in_background(project.root, "ann", 50)  # what the app starts after training
+    assert process.wait(timeout=120) == 0
     assert sorted(read_ranking(project, "ann")) == ["clear", "noise", "torn"]
 
 

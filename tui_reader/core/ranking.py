@@ -143,13 +143,13 @@ def read_ranking(project: Project, annotator: str) -> dict[str, float] | None:
 
 def rank_in_background(root: str | os.PathLike[str], annotator: str, threshold: int
                        ) -> subprocess.Popen[bytes]:
-    """Start a process (at a lower CPU priority) that trains the annotator's model and writes
-    their ranking; the caller may ``wait()`` for it or forget it (it exits by itself)."""
+    """Start a process (it lowers its own CPU priority) that trains the annotator's model and
+    writes their ranking; it exits by itself. Safe from a thread (no ``preexec_fn``); ``wait()``
+    for it in a worker thread, or ``poll()`` it now and then, so that it leaves no zombie."""
     return subprocess.Popen(
         [sys.executable, "-m", "tui_reader.core.ranking", os.fspath(root), annotator,
          str(threshold)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        preexec_fn=lambda: os.nice(10),  # noqa: PLW1509 - only sets the child's priority
     )
 
 
@@ -160,6 +160,10 @@ def main(argv: list[str]) -> int:
     from .suggest import learned
 
     root, annotator, threshold = argv[0], argv[1], int(argv[2])
+    try:
+        os.nice(10)  # the annotators' keys come first
+    except OSError:
+        pass
     project = Project.open(root)
     if not (learned.available() and learned.ready(project, annotator, threshold)):
         return 1
