@@ -280,3 +280,11 @@ def test_the_known_answers_go_into_an_export_only_by_name(tmp_path):
                    flt=ExportFilter(include_controls=True))
     rows = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text().splitlines()]
     assert sorted(r["id"] for r in rows) == ["k1", "k2"]
+
+
+def test_a_status_filter_looks_at_the_annotators_not_the_answer_key(tmp_path):
+    project = _project(tmp_path)
+    flt = ExportFilter(include_controls=True, status="done", all_documents=True)
+    assert [r["id"] for r in export_records(project, flt)] == []
+    project.set_status("k2", "ana", "done")
+    assert [r["id"] for r in export_records(project, flt)] == ["k2"]

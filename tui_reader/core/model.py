@@ -319,8 +319,10 @@ class DocumentRecord:
 
     def statuses_shown(self, annotator: str | None = None) -> set[Status]:
         """The statuses the app shows for this document: one per annotator who touched it (or of
-        ``annotator`` only); "new" for a document nobody touched."""
-        names: Iterable[str] = (annotator,) if annotator is not None else self.annotators()
+        ``annotator`` only); "new" for a document nobody touched. A control's known answers are
+        nobody's status."""
+        names: Iterable[str] = ((annotator,) if annotator is not None
+                                else self.annotators() - {CONTROL})
         return {self.status_of(name) for name in names} or {"new"}
 
     def rejections_of(self, annotator: str) -> list[Rejection]:
