@@ -186,3 +186,11 @@ def test_label_all_as_suggestions_are_offered_and_accepted_per_article(tmp_path)
     # Asked again: the rejected place and the accepted ones are not offered again.
     again = label_all(project, "Reuters", "source", "ana", as_suggestions=True)
     assert (again.occurrences, again.documents) == (0, 0)
+
+
+def test_a_place_the_annotator_turned_down_is_not_suggested_again(tmp_path):
+    project = make_project(tmp_path, {"a": ARTICLE})
+    project.reject("a", 28, 35, "source", "ana", "rule:attribution", "ana")  # a rule's, earlier
+    report = label_all(project, "Reuters", "source", "ana", as_suggestions=True)
+    assert (report.occurrences, report.already) == (3, 1)
+    assert 28 not in [s.start for s in project.stored_suggestions("a", "ana")]
