@@ -193,4 +193,6 @@ def test_a_place_the_annotator_turned_down_is_not_suggested_again(tmp_path):
     project.reject("a", 28, 35, "source", "ana", "rule:attribution", "ana")  # a rule's, earlier
     report = label_all(project, "Reuters", "source", "ana", as_suggestions=True)
     assert (report.occurrences, report.already) == (3, 1)
+    assert report.summary() == ("3 occurrences of 'Reuters' suggested as source in 1 document "
+                                "(1 already held it, were offered or turned down)")
     assert 28 not in [s.start for s in project.stored_suggestions("a", "ana")]

@@ -42,7 +42,8 @@ class LabelAllReport:
                 f"{self.text!r} {what} as {self.label} in {self.documents} "
                 f"document{'s' if self.documents != 1 else ''}")
         if self.already:
-            line += f" ({self.already} already held it)"
+            line += (f" ({self.already} already held it, were offered or turned down)"
+                     if self.as_suggestions else f" ({self.already} already held it)")
         return line
 
 
