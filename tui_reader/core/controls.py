@@ -187,22 +187,23 @@ def control_documents(project: Project) -> list[ControlInfo]:
     return out
 
 
-def control_scores(project: Project) -> dict[str, ControlScore]:
+def control_scores(project: Project, control_ids: list[str] | None = None,
+                   ) -> dict[str, ControlScore]:
     """annotator -> their span F1 against the known answers (see the module docstring), for
-    every annotator who marked at least one control done; reads the controls' files only."""
+    every annotator who marked at least one control done; reads the controls' files only
+    (``control_ids``, when the caller knows them already: no pass over the summaries)."""
     labels = list(project.config.label_names)
     exact: dict[str, dict[str | None, list[int]]] = {}
     overlap: dict[str, dict[str | None, list[int]]] = {}
     counts: dict[str, dict[str, list[int]]] = {}
     documents: dict[str, int] = {}
-    for info in project.documents():
-        summary = project.summary(info.id)
-        if not summary.is_control:
+    if control_ids is None:
+        control_ids = [d.id for d in project.documents() if project.summary(d.id).is_control]
+    for doc_id in control_ids:
+        record = project.record(doc_id)
+        if not record.is_control:
             continue
-        scored = [n for n in summary.done_by() if n not in (CONTROL, GOLD)]
-        if not scored:
-            continue
-        record = project.record(info.id)
+        scored = [n for n in record.done_by() if n not in (CONTROL, GOLD)]
         known = [s.key for s in record.spans_of(CONTROL)]
         for name in scored:
             given = [s.key for s in record.spans_of(name)]

@@ -30,10 +30,11 @@ def project_stats(project: Project) -> dict[str, Any]:
     article_docs: dict[str, Counter[str]] = defaultdict(Counter)  # annotator -> group -> documents
     touched: set[str] = set()  # annotators with a span or a status somewhere
     documents = 0
-    controls = 0
+    controls: list[str] = []
     for summary in project.summaries():  # the summary index: no document file is read
         documents += 1
-        controls += summary.is_control
+        if summary.is_control:
+            controls.append(summary.id)
         for name, own in summary.annotators.items():
             if name == CONTROL:
                 continue
@@ -75,7 +76,7 @@ def project_stats(project: Project) -> dict[str, Any]:
         "article_labels": {group: dict(counts) for group, counts in article.items()},
         "article_labels_by_annotator": {name: dict(article_docs[name]) for name in annotators
                                         if article_docs[name]},
-        "control_documents": controls,
-        "controls": ({name: score.to_json() for name, score in control_scores(project).items()}
-                     if controls else {}),
+        "control_documents": len(controls),
+        "controls": {name: score.to_json()
+                     for name, score in control_scores(project, controls).items()},
     }
