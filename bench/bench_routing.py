@@ -77,10 +77,17 @@ def main() -> None:
         project.sync()
         for i in range(8):
             AnnotationSession(project, f"busy{i}").claim_next()
+        after = ids[args.docs // 2 - 1]
+        cold = []
+        for _ in range(5):  # start-up: the first call of a process reads the index files
+            fresh = Project.open(root / "db")
+            start = time.perf_counter()
+            AnnotationSession(fresh, "new-annotator").first_unfinished()
+            cold.append((time.perf_counter() - start) * 1000)
         project = Project.open(root / "db")
         session = AnnotationSession(project, "ana")
-        after = ids[args.docs // 2 - 1]
         print(f"{args.docs:,} articles, 20 controls, ana half-way, 8 live leases")
+        print(f"first call of a process (start-up): median {statistics.median(cold):6.1f} ms")
         median, p95 = timed(lambda: session.first_unfinished(after=after))
         print(f"first_unfinished (corpus order):   median {median:6.1f} ms, p95 {p95:6.1f} ms")
         # The routing before leases and controls read each article's progress (a stat of its
@@ -91,6 +98,15 @@ def main() -> None:
               f"p95 {p95:6.1f} ms")
         median, p95 = timed(lambda: session.claim_next(after=after))
         print(f"claim_next (route + lease):        median {median:6.1f} ms, p95 {p95:6.1f} ms")
+        (root / "db" / "controls.json").rename(root / "controls.json")  # as if there were none
+        median, p95 = timed(lambda: session.first_unfinished(after=after))
+        print(f"first_unfinished, no controls:     median {median:6.1f} ms, p95 {p95:6.1f} ms")
+        fresh = Project.open(root / "db")
+        start = time.perf_counter()
+        AnnotationSession(fresh, "new-annotator").first_unfinished()
+        print(f"  its first call in a process (start-up, a new annotator): "
+              f"{(time.perf_counter() - start) * 1000:.1f} ms")
+        (root / "controls.json").rename(root / "db" / "controls.json")
         write_ranking(project, "ana", {d: rng.random() for d in ids})
         project.config = ProjectConfig(labels=project.config.labels, order="uncertain")
         median, p95 = timed(lambda: session.first_unfinished(after=after))

@@ -172,6 +172,7 @@ def add_controls(project: Project, path: str | os.PathLike[str]) -> ControlRepor
         result = project.import_annotations(item.doc.id, item.spans, item.relations, item.labels,
                                             [(CONTROL, "done")])
         report.spans += result.spans
+    project.note_controls(add=list(merged))
     return report
 
 

@@ -9,6 +9,7 @@ On disk a project is a folder::
     locks/                       flock files: one for the catalogue, 256 stripes for the documents
     index/<stripe>.json          the summary index (see summary.py): derived, may be rebuilt
     leases.json                  who holds which article open for annotation (see leases.py)
+    controls.json                the control documents' ids (see controls.py)
     ranking/<annotator>.json     the learned model's uncertainty per article (see ranking.py)
     guidelines.md                the annotation guidelines, if any (the ``guidelines`` setting)
 
@@ -936,6 +937,7 @@ class Project:
             return True
 
         self._change_file(doc_id, change)
+        self.note_controls(remove=[doc_id])
         return removed
 
     # ---------------------------------------------------------------- guidelines
@@ -1015,16 +1017,40 @@ class Project:
     def summary_rows(self) -> dict[str, dict[str, Any]]:
         """Every document's summary row (see summary.py: ``spans``, ``annotators`` -> name ->
         ``status``, ``updated``, ``labels`` ...) read from the index files as they are, without a
-        stat of each document: a few milliseconds for 10k documents, for routing on every key.
-        A document missing from the index is summarised (and the index mended) here."""
+        stat of each document: ~50 ms for 10k documents and 100k spans the first time, a stat
+        of each index file (and a read of those that changed) after that. A document missing
+        from the index is summarised (and the index mended) here."""
         rows = self._index.rows(range(_STRIPES))
         for info in self._catalog:
             if info.id not in rows:
-                summary = self.summary(info.id)
-                rows[info.id] = {"spans": summary.spans, "annotators": {
-                    name: {"status": a.status, "labels": a.labels, "updated": a.updated}
-                    for name, a in summary.annotators.items()}}
+                rows[info.id] = self._row_of(info.id)
         return rows
+
+    def summary_row(self, doc_id: str) -> dict[str, Any]:
+        """One document's row, as :meth:`summary_rows` gives it (a stat of one index file)."""
+        row = self._index.row(doc_id)
+        return row if row is not None else self._row_of(doc_id)
+
+    def _row_of(self, doc_id: str) -> dict[str, Any]:
+        summary = self.summary(doc_id)  # reads the document, mends the index
+        return {"spans": summary.spans, "annotators": {
+            name: {"status": a.status, "labels": a.labels, "updated": a.updated}
+            for name, a in summary.annotators.items()}}
+
+    # The control documents' ids, kept in controls.json so that routing knows whether there are
+    # any without reading every summary (DocSummary.is_control is the truth; this is a hint).
+    def control_ids(self) -> list[str]:
+        """The ids ``control add`` stored and ``control remove`` has not taken out."""
+        data = read_json_file(self.root / "controls.json")
+        ids = data.get("controls") if isinstance(data, dict) else None
+        return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+
+    def note_controls(self, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Change the list :meth:`control_ids` reads (atomically, under the catalogue's lock)."""
+        with self._catalog_db.storage.lock:
+            ids = [i for i in self.control_ids() if i not in set(remove)]
+            ids += [i for i in add if i not in ids]
+            write_json_atomic(self.root / "controls.json", {"controls": ids})
 
     def sync(self) -> None:
         """Flush everything written in bulk mode to disk (and the summaries it kept back)."""

@@ -182,6 +182,10 @@ class SummaryIndex:
             self.put(doc_id, tables)
         return _summary(doc_id, {**summarize(tables), "file": _identity(self._path_of(doc_id))})
 
+    def row(self, doc_id: str) -> Row | None:
+        """One document's row as stored (a stat of its index file; see :meth:`rows`)."""
+        return self._rows(self._stripe_of(doc_id)).get(doc_id)
+
     def rows(self, stripes: range) -> dict[str, Row]:
         """Every summary row in the index files, by document id, as stored (a stat per index
         file; a file is parsed again only when it changed). Not checked against the document
