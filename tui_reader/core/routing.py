@@ -101,10 +101,16 @@ def next_document(project: Project, annotator: str, after: str | None = None,
         regular_finished: list[str] = []
         control_finished: list[str] = []
         open_controls: list[str] = []
+        empty: Row = {}
         for doc_id in ids:
-            row = rows.get(doc_id, {})
-            status, stamp = _mine(row, annotator)
-            if is_control_row(row):
+            people = rows.get(doc_id, empty).get("annotators", empty)
+            control = people.get(CONTROL)
+            is_control = control is not None and control.get("status") == "done"
+            own = people.get(annotator)
+            if own is None and not is_control:
+                continue  # most articles, for most annotators: not theirs yet, not a control
+            status, stamp = _mine(rows[doc_id], annotator) if own is not None else ("new", "")
+            if is_control:
                 if status in FINISHED:
                     control_finished.append(stamp)
                 elif status == "new" and doc_id != after:
