@@ -73,17 +73,22 @@ def label_all(project: Project, text: str, label: str, annotator: str, *,
     annotator = check_annotator_name(annotator)
     report = LabelAllReport(needle, label, as_suggestions)
     source = suggestion_source(needle)  # a span's too: where it came from, in exports
-    for record in project.records():
-        if on_progress is not None:
-            on_progress(1)
-        if needle not in record.text or record.is_control:
-            continue
-        places = Segments(record.text).occurrences(needle)
-        if not places:
-            continue
-        added, already = project.add_occurrences(record.id, places, label, annotator,
-                                                 as_suggestions=as_suggestions, source=source)
-        report.occurrences += added
-        report.already += already
-        report.documents += bool(added)
+    project.bulk = True  # as an import: no fsync per document, one sync before reporting
+    try:
+        for record in project.records():
+            if on_progress is not None:
+                on_progress(1)
+            if needle not in record.text or record.is_control:
+                continue
+            places = Segments(record.text).occurrences(needle)
+            if not places:
+                continue
+            added, already = project.add_occurrences(record.id, places, label, annotator,
+                                                     as_suggestions=as_suggestions, source=source)
+            report.occurrences += added
+            report.already += already
+            report.documents += bool(added)
+    finally:
+        project.bulk = False
+        project.sync()  # nothing is reported labelled before it is on disk
     return report
