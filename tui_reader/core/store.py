@@ -7,6 +7,11 @@ On disk a project is a folder::
     catalog.json                 TinyDB: one row per document (id, title, source, length, sha256, order)
     docs/<ab>/<hash>.json        TinyDB, one file per document: its text, its spans, its statuses
     locks/                       flock files: one for the catalogue, 256 stripes for the documents
+    index/<stripe>.json          the summary index (see summary.py): derived, may be rebuilt
+    leases.json                  who holds which article open for annotation (see leases.py)
+    controls.json                the control documents' ids (see controls.py)
+    ranking/<annotator>.json     the learned model's uncertainty per article (see ranking.py)
+    guidelines.md                the annotation guidelines, if any (the ``guidelines`` setting)
 
 One file per document keeps every label write small (O(spans in that article), not O(project)),
 and each file is replaced atomically under a lock, so a crash or a second annotator can never
@@ -27,7 +32,9 @@ from typing import Any
 
 from .config import ProjectConfig, default_config_text, load_config
 from .errors import CorruptFileError, InputError, NotFoundError, StoreError
+from .leases import LeaseBook
 from .model import (
+    CONTROL,
     STATUSES,
     ArticleLabel,
     DocProgress,
@@ -38,6 +45,7 @@ from .model import (
     Relation,
     Span,
     StatusMark,
+    StoredSuggestion,
 )
 from .schema import Schema
 from .storage import FlockLock, SafeTinyDB, read_json_file, write_json_atomic
@@ -60,7 +68,9 @@ _SHARD_KEYS = {
     "rejections": frozenset({"id", "start", "end", "label", "annotator", "source"}),
     "relations": frozenset({"id", "head", "child", "label", "annotator"}),
     "labels": frozenset({"annotator", "group", "values"}),
+    "suggestions": frozenset({"id", "start", "end", "label", "annotator", "source"}),
 }
+MAX_GUIDELINES_BYTES = 1_000_000  # a guidelines file is a document for people, not a corpus
 
 
 def _checked_tables(data: Any, path: Path, required: dict[str, frozenset[str]]) -> dict[str, Any]:
@@ -142,6 +152,17 @@ def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _scattered(rows: list[dict[str, Any]], new: set[str]) -> list[dict[str, Any]]:
+    """``rows`` (in corpus order) with those of ``new`` each moved to a place among the others
+    fixed by a hash of its id, every row's ``order`` renumbered 0..n-1."""
+    placed = [r for r in rows if r["id"] not in new]
+    for row in sorted((r for r in rows if r["id"] in new), key=lambda r: _doc_hash(r["id"])):
+        placed.insert(int(_doc_hash("place\x00" + row["id"]), 16) % (len(placed) + 1), row)
+    for order, row in enumerate(placed):
+        row["order"] = order
+    return placed
+
+
 def _stripe_of(doc_id: str) -> int:
     """Which of the 256 lock stripes (and index files) a document belongs to."""
     return int(_doc_hash(doc_id)[:6], 16) % _STRIPES
@@ -214,6 +235,8 @@ class Project:
         self._catalog_stamp: tuple[int, int] | None = None
         self._index = SummaryIndex(root / "index", self.doc_path, _stripe_of, self._stripe_lock)
         self.bulk = False  # set by imports: skip per-file fsync, sync once at the end
+        self.leases = LeaseBook(root / "leases.json", FlockLock(root / "locks" / "leases.lock"),
+                                config.lease_minutes)
         self.reload_catalog()
 
     # ----------------------------------------------------------------- opening
@@ -293,8 +316,12 @@ class Project:
         styles = [StyleRange.from_json(s) for s in row.get("styles", [])]
         return Document(info=info, text=row["text"], styles=styles)
 
-    def add_documents(self, docs: Iterable[NewDocument]) -> list[DocumentInfo]:
-        """Add or replace documents (text, title, meta); one catalogue write for the whole batch."""
+    def add_documents(self, docs: Iterable[NewDocument], scatter: bool = False) -> list[DocumentInfo]:
+        """Add or replace documents (text, title, meta); one catalogue write for the whole batch.
+
+        New documents go to the end of corpus order; with ``scatter`` (control documents) each
+        takes a place among the others fixed by a hash of its id, so that its place in the list
+        does not set it apart."""
         new_rows: list[dict[str, Any]] = []
         for doc in docs:
             self._write_text(doc)
@@ -310,6 +337,7 @@ class Project:
         with storage.lock:
             data = storage.read() or {}
             existing = {r["id"]: r for r in data.get("documents", {}).values()}
+            old_ids = set(existing)
             next_order = max((r["order"] for r in existing.values()), default=-1) + 1
             for row in new_rows:
                 old = existing.get(row["id"])
@@ -321,6 +349,8 @@ class Project:
                 existing[row["id"]] = row
             # One atomic write for the whole batch (a crash leaves the old or the new list).
             rows = sorted(existing.values(), key=lambda r: r["order"])
+            if scatter:
+                rows = _scattered(rows, {r["id"] for r in new_rows if r["id"] not in old_ids})
             data["documents"] = {str(i): r for i, r in enumerate(rows, 1)}
             storage.write(data)
         self.reload_catalog()
@@ -399,6 +429,8 @@ class Project:
             article_labels=tuple(
                 ArticleLabel(r["annotator"], r["group"], tuple(r["values"]), r.get("updated", ""))
                 for r in shard.get("labels", {}).values()),
+            suggestions=tuple(StoredSuggestion.from_record(r)
+                              for r in shard.get("suggestions", {}).values()),
         )
 
     # ------------------------------------------------------------------- spans
@@ -827,6 +859,126 @@ class Project:
 
         self._change_file(doc_id, change)
 
+    # ------------------------------------------------- occurrences, suggestions
+    def add_occurrences(self, doc_id: str, places: Iterable[tuple[int, int]], label: str,
+                        annotator: str, *, as_suggestions: bool = False, source: str = "",
+                        ) -> tuple[int, int]:
+        """In one write, label each of ``places`` (start, end) with ``label`` for ``annotator``,
+        as spans, or with ``as_suggestions`` as stored suggestions (see
+        :meth:`stored_suggestions`), passing over the places that already hold that label: inside
+        one of the annotator's spans of that label (or, for a suggestion, offered already or
+        turned down). Returns (places labelled, places passed over)."""
+        places = sorted(set(places))
+        if label not in self.config.label_names:
+            raise InputError(self._unknown_label(label))
+        check_annotator(annotator)
+        text = self.document(doc_id).text
+        for start, end in places:
+            self._check_span(doc_id, start, end, label, annotator, len(text))
+        counts = [0, 0]
+        stamp = now_iso()
+
+        def change(tables: dict[str, Any]) -> bool:
+            held = [(r["start"], r["end"]) for r in tables.get("spans", {}).values()
+                    if r["annotator"] == annotator and r["label"] == label]
+            offered = {(r["start"], r["end"]) for r in tables.get("suggestions", {}).values()
+                       if r["annotator"] == annotator and r["label"] == label}
+            offered |= {(r["start"], r["end"]) for r in tables.get("rejections", {}).values()
+                        if r["annotator"] == annotator and r["label"] == label
+                        and not r.get("target")}
+            rows = list(tables.get("suggestions" if as_suggestions else "spans", {}).values())
+            counts[:] = [0, 0]
+            for start, end in places:
+                if any(s <= start and end <= e for s, e in held) or (
+                        as_suggestions and (start, end) in offered):
+                    counts[1] += 1
+                    continue
+                counts[0] += 1
+                if as_suggestions:
+                    offered.add((start, end))
+                    rows.append(StoredSuggestion(
+                        id=uuid.uuid4().hex, start=start, end=end, label=label,
+                        annotator=annotator, source=source, created=stamp).to_record())
+                else:
+                    held.append((start, end))
+                    rows.append(Span(
+                        id=uuid.uuid4().hex, doc_id=doc_id, start=start, end=end, label=label,
+                        annotator=annotator, text=text[start:end], created=stamp, updated=stamp,
+                        source=source).to_record())
+            if not counts[0]:
+                return False
+            tables["suggestions" if as_suggestions else "spans"] = _numbered(rows)
+            return True
+
+        self._change_file(doc_id, change)
+        return counts[0], counts[1]
+
+    def stored_suggestions(self, doc_id: str, annotator: str) -> list[StoredSuggestion]:
+        """The suggestions stored with a document for ``annotator`` (``label-all
+        --as-suggestions``). ``AnnotationSession.stored_suggestions`` gives them for the open
+        document as ``Suggestion``s, ready for ``set_suggestions``, without reading its file
+        again."""
+        return self.record(doc_id).suggestions_for(annotator)
+
+    # ------------------------------------------------------------------ controls
+    def is_control(self, doc_id: str) -> bool:
+        """Whether a document is a control (its known answers, the ``control`` layer, marked
+        done): from the summary index, without reading the document's file."""
+        return self.summary(doc_id).is_control
+
+    def remove_control(self, doc_id: str) -> int:
+        """Delete a control's known answers (the ``control`` layer: spans, relations, article
+        labels, status) in one write: the document stays, an ordinary article with the work
+        annotators saved on it. Returns the number of known spans deleted."""
+        if not self.is_control(doc_id):
+            raise InputError(f"{doc_id!r} is not a control document")
+        removed = 0
+
+        def change(tables: dict[str, Any]) -> bool:
+            nonlocal removed
+            spans = [r for r in tables.get("spans", {}).values() if r["annotator"] != CONTROL]
+            removed = len(tables.get("spans", {})) - len(spans)
+            tables["spans"] = _numbered(spans)
+            for table in ("relations", "labels", "status"):
+                if table in tables:
+                    tables[table] = _numbered([r for r in tables[table].values()
+                                               if r["annotator"] != CONTROL])
+            return True
+
+        self._change_file(doc_id, change)
+        self.note_controls(remove=[doc_id])
+        return removed
+
+    # ---------------------------------------------------------------- guidelines
+    @property
+    def guidelines_path(self) -> Path:
+        """Where the guidelines are (the ``guidelines`` setting, relative to the project folder)."""
+        return self.root / self.config.guidelines
+
+    def guidelines(self) -> str | None:
+        """The annotation guidelines (Markdown text, newlines made LF, a BOM dropped), or None
+        when the project has none (no file, or an empty one). A file that is not UTF-8 text, a
+        folder in its place or one over MAX_GUIDELINES_BYTES is an error naming the file."""
+        path = self.guidelines_path
+        try:
+            with open(path, "rb") as f:
+                raw = f.read(MAX_GUIDELINES_BYTES + 1)
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise StoreError(f"{path}: a folder where the guidelines (a Markdown file) should be"
+                             ) from None
+        if len(raw) > MAX_GUIDELINES_BYTES:
+            raise StoreError(f"{path}: guidelines over {MAX_GUIDELINES_BYTES:,} bytes; "
+                             "link long material from a shorter file")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as err:
+            raise StoreError(f"{path}: the guidelines are not UTF-8 text (byte {err.start}); "
+                             "save the file as UTF-8") from None
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        return text if text.strip() else None
+
     # --------------------------------------------------------------- overview
     def progress_changes(self, annotator: str, seen: dict[Any, Any],
                          problems: list[str] | None = None) -> dict[str, DocProgress]:
@@ -880,6 +1032,44 @@ class Project:
         index file; a document's file is read only where its summary is missing or stale."""
         for info in self._catalog:
             yield self.summary(info.id)
+
+    def summary_rows(self) -> dict[str, dict[str, Any]]:
+        """Every document's summary row (see summary.py: ``spans``, ``annotators`` -> name ->
+        ``status``, ``updated``, ``labels`` ...) read from the index files as they are, without a
+        stat of each document: ~50 ms for 10k documents and 100k spans the first time, a stat
+        of each index file (and a read of those that changed) after that. A document missing
+        from the index is summarised (and the index mended) here."""
+        rows = self._index.rows(range(_STRIPES))
+        for info in self._catalog:
+            if info.id not in rows:
+                rows[info.id] = self._row_of(info.id)
+        return rows
+
+    def summary_row(self, doc_id: str) -> dict[str, Any]:
+        """One document's row, as :meth:`summary_rows` gives it (a stat of one index file)."""
+        row = self._index.row(doc_id)
+        return row if row is not None else self._row_of(doc_id)
+
+    def _row_of(self, doc_id: str) -> dict[str, Any]:
+        summary = self.summary(doc_id)  # reads the document, mends the index
+        return {"spans": summary.spans, "annotators": {
+            name: {"status": a.status, "labels": a.labels, "updated": a.updated}
+            for name, a in summary.annotators.items()}}
+
+    # The control documents' ids, kept in controls.json so that routing knows whether there are
+    # any without reading every summary (DocSummary.is_control is the truth; this is a hint).
+    def control_ids(self) -> list[str]:
+        """The ids ``control add`` stored and ``control remove`` has not taken out."""
+        data = read_json_file(self.root / "controls.json")
+        ids = data.get("controls") if isinstance(data, dict) else None
+        return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+
+    def note_controls(self, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Change the list :meth:`control_ids` reads (atomically, under the catalogue's lock)."""
+        with self._catalog_db.storage.lock:
+            ids = [i for i in self.control_ids() if i not in set(remove)]
+            ids += [i for i in add if i not in ids]
+            write_json_atomic(self.root / "controls.json", {"controls": ids})
 
     def sync(self) -> None:
         """Flush everything written in bulk mode to disk (and the summaries it kept back)."""

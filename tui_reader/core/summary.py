@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptFileError
-from .model import DocProgress, status_for
+from .model import CONTROL, DocProgress, status_for
 from .storage import FlockLock, read_json_file, write_json_atomic
 
 Row = dict[str, Any]
@@ -33,6 +33,7 @@ class AnnotatorSummary:
     relations: dict[str, int] = field(default_factory=dict)  # relations by label
     article_labels: dict[str, list[str]] = field(default_factory=dict)  # group -> values
     seconds: float = 0.0
+    updated: str = ""  # when the status was set (ISO time), if known
 
     @property
     def spans(self) -> int:
@@ -53,16 +54,25 @@ class DocSummary:
     def done_by(self) -> tuple[str, ...]:
         return tuple(sorted(n for n, a in self.annotators.items() if a.status == "done"))
 
+    @property
+    def is_control(self) -> bool:
+        """A control document (see ``DocumentRecord.is_control``)."""
+        control = self.annotators.get(CONTROL)
+        return control is not None and control.status == "done"
+
     def touched_by(self) -> list[str]:
         """Who labelled something here (spans or the article) or set a status."""
         return sorted(n for n, a in self.annotators.items()
                       if a.labels or a.status is not None or a.article_labels)
 
     def progress(self, annotator: str) -> DocProgress:
+        """As ``DocumentRecord.progress``: a control's known answers are nobody's work."""
         own = self.annotators.get(annotator)
+        control = self.annotators.get(CONTROL)
         return DocProgress(status=self.status_of(annotator),  # type: ignore[arg-type]
-                           spans=own.spans if own else 0, all_spans=self.spans,
-                           done_by=self.done_by())
+                           spans=own.spans if own else 0,
+                           all_spans=self.spans - (control.spans if control else 0),
+                           done_by=tuple(n for n in self.done_by() if n != CONTROL))
 
 
 def summarize(tables: dict[str, Any]) -> Row:
@@ -81,6 +91,8 @@ def summarize(tables: dict[str, Any]) -> Row:
         relations[row["label"]] = relations.get(row["label"], 0) + 1
     for row in tables.get("status", {}).values():
         person(row["annotator"])["status"] = row["status"]
+        if row.get("updated"):
+            person(row["annotator"])["updated"] = row["updated"]
     for row in tables.get("labels", {}).values():
         person(row["annotator"]).setdefault("article_labels", {})[row["group"]] = list(row["values"])
     for row in tables.get("time", {}).values():
@@ -91,7 +103,8 @@ def summarize(tables: dict[str, Any]) -> Row:
 def _summary(doc_id: str, row: Row) -> DocSummary:
     return DocSummary(doc_id, row["spans"], {
         name: AnnotatorSummary(a.get("status"), a.get("labels", {}), a.get("relations", {}),
-                               a.get("article_labels", {}), a.get("seconds", 0.0))
+                               a.get("article_labels", {}), a.get("seconds", 0.0),
+                               a.get("updated", ""))
         for name, a in row["annotators"].items()
     }, row.get("file"))
 
@@ -168,6 +181,19 @@ class SummaryIndex:
             tables = read_tables()
             self.put(doc_id, tables)
         return _summary(doc_id, {**summarize(tables), "file": _identity(self._path_of(doc_id))})
+
+    def row(self, doc_id: str) -> Row | None:
+        """One document's row as stored (a stat of its index file; see :meth:`rows`)."""
+        return self._rows(self._stripe_of(doc_id)).get(doc_id)
+
+    def rows(self, stripes: range) -> dict[str, Row]:
+        """Every summary row in the index files, by document id, as stored (a stat per index
+        file; a file is parsed again only when it changed). Not checked against the document
+        files: for decisions that may be a moment out of date, such as routing."""
+        out: dict[str, Row] = {}
+        for stripe in stripes:
+            out.update(self._rows(stripe))
+        return out
 
     def identities(self, stripes: range) -> dict[int, list[int] | None]:
         """The identity (inode, mtime, size) of each index file: a stat each."""
