@@ -138,8 +138,8 @@ class AnnotatorApp(App[None]):
         else:
             self.table.set_documents(self.project.documents())
         self._fit_to_width(self.size.width)
-        try:
-            first = self.session.first_unfinished() or self.session.neighbour(0)
+        try:  # the next article this annotator should do, held for them (leases.py)
+            first = self.session.claim_next() or self.session.neighbour(0)
         except (OSError, TuiReaderError):  # a damaged file on the way: start at the top
             first = self.session.neighbour(0)
         if first is None:
@@ -187,7 +187,13 @@ class AnnotatorApp(App[None]):
     def train_model(self) -> None:
         """(Re)train the learned suggestions, off the UI thread (in the model's own process)."""
         if self.learned.train():
-            self.call_from_thread(self._use_model)
+            self._from_thread(self._use_model)
+            if self.project.config.order == "uncertain" and self.reviewer is None:
+                from ..core.ranking import rank_in_background
+
+                # The queue's order is rewritten by a process of its own, at low priority.
+                rank_in_background(self.project.root, self.session.annotator,
+                                   self.project.config.model_threshold).wait()
 
     def _use_model(self) -> None:
         first = not self.learned.ready
@@ -286,6 +292,7 @@ class AnnotatorApp(App[None]):
                 found = self.ml.request(session.doc.text)
                 if found is not None:
                     spans = with_ml(spans, found)
+            spans = [*spans, *session.stored_suggestions()]  # from label-all --as-suggestions
             self._links = self._attribution(spans)
             suggestions = [*spans, *(s for s in self._links if isinstance(s, Suggestion))]
             self._links = [s for s in self._links if not isinstance(s, Suggestion)]
@@ -475,6 +482,54 @@ class AnnotatorApp(App[None]):
             self._hint(f"Accepted {len(chosen)} {label} suggestions (one u undoes them all).")
 
         self.saver.save(lambda: self.session.accept_many(chosen), after)
+
+    def action_label_every(self) -> None:
+        """``*``: the text of the span at the caret (or of the selection), labelled wherever else
+        it occurs in this article; a selection asks which label."""
+        if self.session.doc is None:
+            return
+        selection = self.pane.selection()
+        if selection is not None and selection[0] < selection[1]:
+            from rich.text import Text
+
+            from .screens.choose_span import ChooseScreen
+
+            target = self.session.target(selection, self.pane.caret, self.snap_words)
+            if target is None:
+                self.bell()
+                self._hint("Nothing to look for in the selection (only whitespace).")
+                return
+            start, end = target
+            text = self.session.doc.text[start:end].strip()
+            options = [(label.name, Text(label.name)) for label in self.project.config.labels]
+            self.push_screen(ChooseScreen(f"Label every “{text[:30]}” as", options),
+                             lambda name: self._label_every((start, end), name) if name else None)
+            return
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._hint("* labels every occurrence of a span's text: put the caret on a span of "
+                       "yours, or select the text first.")
+            return
+        self._pick_span(spans, "Every occurrence of which span?", lambda span_id: self._label_every(
+            self.session.span(span_id), None))
+
+    def _label_every(self, what: Span | tuple[int, int] | None, label: str | None) -> None:
+        if what is None:
+            return
+        name = label or (what.label if isinstance(what, Span) else "")
+
+        def after(change: Change | None) -> None:
+            self.pane.clear_selection()
+            self._show_spans()
+            self._update_header()
+            if change is None:
+                self._hint(f"Every occurrence is {name} already.")
+            else:
+                self._hint(f"{change.describe()} (one u undoes them all).")
+                self._count_label()
+
+        self.saver.save(lambda: self.session.label_every(what, name), after)
 
     def action_suggestion(self, step: int) -> None:
         caret = self.pane.caret
@@ -694,7 +749,7 @@ class AnnotatorApp(App[None]):
         def after(change: Change | None) -> None:
             self._show_spans()
             try:
-                following = self.session.first_unfinished(after=current)
+                following = self.session.claim_next(after=current)
             except (OSError, TuiReaderError) as err:  # another article's file is damaged
                 self._update_header()
                 self.status_line.add(Notice(f"  The next article could not be chosen: {err}",
@@ -787,6 +842,22 @@ class AnnotatorApp(App[None]):
 
         self.push_screen(StatsScreen(self.project))
 
+    def action_guidelines(self) -> None:
+        """``H``: the project's guidelines over the article; closing returns to it as it was."""
+        try:
+            text = self.project.guidelines()
+        except (OSError, TuiReaderError) as err:
+            self.bell()
+            self.status_line.show(Notice(f"The guidelines could not be read: {err}", Tone.WARNING))
+            return
+        if text is None:
+            self._hint(f"This project has no guidelines yet: write them in "
+                       f"{self.project.config.guidelines} in the project folder.")
+            return
+        from .screens.guidelines import GuidelinesScreen
+
+        self.push_screen(GuidelinesScreen(text, self.project.config.guidelines))
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen  # loaded when first asked for
 
@@ -801,6 +872,7 @@ class AnnotatorApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self.activity.note_activity()
+            self._renew_lease()
         await super().on_event(event)
 
     def _flush_time(self) -> None:
@@ -809,8 +881,19 @@ class AnnotatorApp(App[None]):
         if doc is not None:
             self.activity.flush(partial(self.project.add_time, doc.id, self.session.annotator))
 
+    def _renew_lease(self) -> None:
+        # At most one small write a minute (session.renew_lease); never in the way of a key.
+        try:
+            self.session.renew_lease()
+        except (OSError, TuiReaderError):
+            pass  # the lease lapses; routing only loses a hint
+
     def on_unmount(self) -> None:
         self._flush_time()
+        try:  # the article is free for the others at once, not when the lease runs out
+            self.session.release_lease()
+        except (OSError, TuiReaderError):
+            pass
         self.learned.close()
         if self.ml is not None:
             self.ml.close()

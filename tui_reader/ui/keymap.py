@@ -53,6 +53,8 @@ APP_KEYS = (
     Key("x", "delete_span", "delete your span at the caret (choose if several overlap)"),
     Key("a,enter", "accept", "accept the suggestion at the caret (in review: the candidate)", "a enter"),
     Key("r", "reject", "reject the suggestion at the caret: not suggested here again"),
+    Key("asterisk", "label_every", "label every occurrence in this article of the span (or "
+        "selection) at the caret: one u undoes them all", "*"),
     Key("A", "accept_all", "accept every suggestion of that label in this article"),
     Key("greater_than_sign", "suggestion(1)", "next suggestion", ">"),
     Key("less_than_sign", "suggestion(-1)", "previous suggestion", "<"),
@@ -73,6 +75,7 @@ APP_KEYS = (
     Key("tab", "app.focus_next", "next panel"),
     Key("left_square_bracket", "toggle_list", "show/hide the article list", "["),
     Key("right_square_bracket", "toggle_panel", "show/hide the label panel", "]"),
+    Key("H", "guidelines", "the project's annotation guidelines (/ searches them)"),
     Key("i", "stats", "project statistics: labels, progress bars, agreement"),
     Key("question_mark", "help", "all keys", "?", footer="keys"),
     Key("q", "quit", "quit (everything is already saved)", footer="quit"),
