@@ -65,7 +65,9 @@ async def test_c_links_two_spans_either_way_and_escape_makes_no_link(tmp_path):
         details = str(app.query_one("#details").render())
         assert "attributed_to ← “We will win this war,”" in details  # on the source: the quote
         await caret_to(app, pilot, QUOTE[0])
-        assert "attributed_to → “Ana Ruiz”" in str(app.query_one("#details").render())
+        details = str(app.query_one("#details").render())
+        # The relation, with what it means (config.toml's description).
+        assert "attributed_to → “Ana Ruiz” · The quote, claim or opinion comes from" in details
         # No relation goes from a claim to a quote: refused in one line, nothing saved.
         await caret_to(app, pilot, CLAIM[0])
         await pilot.press("c")
@@ -110,7 +112,8 @@ async def test_t_sets_a_quotes_kind_and_says_when_a_label_has_none(tmp_path):
         assert not isinstance(app.screen, ValuesScreen)
         record, _ = _disk(project)
         assert next(s for s in record.spans if s.label == "quote").attributes == {"kind": "direct"}
-        assert "kind: direct" in str(app.query_one("#details").render())
+        assert "kind: direct · Direct (the speaker's words) or indirect" in str(
+            app.query_one("#details").render())
         await pilot.press("t", "2")
         assert next(s for s in _disk(project)[0].spans if s.label == "quote").attributes == {
             "kind": "indirect"}

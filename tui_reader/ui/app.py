@@ -366,13 +366,18 @@ class AnnotatorApp(App[None]):
     def _about(self, span: Span) -> list[str]:
         """What the panel says of one of the annotator's spans beyond its label: its
         attributes and its relations (``attributed_to → “Ana Ruiz”``)."""
+        schema = self.project.config.schema
+        meaning = {kind.name: kind.description for kind in schema.attributes_of(span.label)}
         lines = [f"{name}: {('yes' if value else 'no') if isinstance(value, bool) else value}"
+                 + (f" · {meaning[name]}" if meaning.get(name) else "")
                  for name, value in span.attributes.items()]
         for relation in self.session.relations_of(span.id):
             outgoing = relation.head == span.id
             other = self.session.span(relation.child if outgoing else relation.head)
+            kind = schema.relation(relation.label)
             lines.append(f"{relation.label} {'→' if outgoing else '←'} "
-                         f"{quoted(other.text) if other is not None else '?'}")
+                         f"{quoted(other.text) if other is not None else '?'}"
+                         + (f" · {kind.description}" if kind and kind.description else ""))
         return lines
 
     def _describe_link(self, link: LinkSuggestion) -> str:
