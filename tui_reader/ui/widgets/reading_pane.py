@@ -28,6 +28,7 @@ from ...core.suggest.suggestion import Suggestion
 from ...core.text import StyleRange, display_safe
 from ..keymap import PANE_KEYS, bindings
 from ..wrap import TAB_CELLS, RowIndex, cell_of_offset, offset_at_cell, wrap
+from .repaint import refresh_rows
 
 MARKDOWN_CLASSES = {
     "heading": "reading-pane--heading",
@@ -237,7 +238,7 @@ class ReadingPane(ScrollView, can_focus=True):
 
     def _refresh_offsets(self, start: int, end: int) -> None:
         rows = self.rows.rows_between(start, max(end, start + 1))
-        self.refresh_lines(rows.start, len(rows))
+        refresh_rows(self, rows.start, len(rows))
 
     # ---------------------------------------------------------------- rendering
     def render_line(self, y: int) -> Strip:
