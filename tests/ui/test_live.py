@@ -52,6 +52,24 @@ async def test_teammates_progress_shows_in_the_list_without_restarting(tmp_path,
         assert any(s.annotator == "bob" for s in app.pane._visible_spans())
 
 
+async def test_the_open_article_is_read_again_only_when_someone_else_wrote_it(tmp_path, monkeypatch):
+    # Re-reading costs what the article holds: after our own labels the session has them.
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.3)
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reloads = []
+        real = app.session.reload_spans
+        monkeypatch.setattr(app.session, "reload_spans", lambda: (reloads.append(1), real())[1])
+        await pilot.pause(0.5)
+        await pilot.press("1", ")", "2")
+        await pilot.pause(1.2)  # several scans, each seeing the article's files changed
+        assert reloads == [] and len(app.session.spans) == 2
+        _other_process(project.root, "p.add_span('a', 0, 19, 'quote', 'bob')")
+        assert await _wait_for(pilot, lambda: len(app.session.others) == 1)
+        assert reloads
+
+
 async def test_a_span_deleted_elsewhere_is_reported_not_a_crash(tmp_path):
     project = make_project(tmp_path, TEXTS)
     app = AnnotatorApp(Project.open(project.root), "alice")

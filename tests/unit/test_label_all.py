@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import make_project
+from tui_reader.core import journal
 from tui_reader.core.controls import add_controls
 from tui_reader.core.errors import InputError
 from tui_reader.core.label_all import label_all
 from tui_reader.core.segment import Segments
 from tui_reader.core.session import AnnotationSession
-from tui_reader.core.storage import AtomicStorage
 from tui_reader.core.store import Project
 
 ARTICLE = ("Reuters reported the vote. (Reuters) Reutersberg is a town, not Reuters.\n"
@@ -115,13 +115,15 @@ def test_label_all_labels_the_corpus_with_one_write_per_document(tmp_path, monke
     texts = {"a": ARTICLE, "b": "Reuters again. Reuters.", "c": "Nothing here.", "d": "Reutersberg."}
     project = make_project(tmp_path, texts)
     writes: list[str] = []
-    real = AtomicStorage.write
+    real = journal.write_change
 
-    def counting(self, data):  # noqa: ANN001
-        writes.append(data["document"]["1"]["id"])
-        return real(self, data)
+    def counting(path, tables, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+        changes = real(path, tables, *args, **kwargs)
+        if changes:
+            writes.append(next(iter(tables["document"].values()))["id"])
+        return changes
 
-    monkeypatch.setattr(AtomicStorage, "write", counting)
+    monkeypatch.setattr(journal, "write_change", counting)
     report = label_all(project, "Reuters", "source", "ana")
     assert (report.occurrences, report.documents, report.already) == (6, 2, 0)
     assert sorted(writes) == ["a", "b"]  # one write per document with an occurrence

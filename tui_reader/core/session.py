@@ -8,6 +8,7 @@ returned, so an ``OSError`` (disk full, permission denied) leaves the session as
 from __future__ import annotations
 
 import bisect
+import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -411,13 +412,16 @@ class AnnotationSession:
 
     def _refresh_links(self) -> None:
         """The relation and attribute suggestions still open: not done, not turned down."""
+        self.links = []
+        if not self._offered_links:  # the usual case: nothing to look through on every label
+            return
         by_key = {s.key: s for s in self.spans}
+        by_id = {s.id: s for s in (*self.spans, *self.others)}
         have = set()
         for relation in self.relations:
-            head, child = self.span(relation.head), self.span(relation.child)
+            head, child = by_id.get(relation.head), by_id.get(relation.child)
             if head is not None and child is not None:
                 have.add((head.key, child.key, relation.label))
-        self.links = []
         for link in self._offered_links:
             if isinstance(link, RelationSuggestion):
                 done = link.key in have
@@ -521,7 +525,12 @@ class AnnotationSession:
         None (nothing saved, nothing to undo) when that span already has this label.
         """
         assert self.doc is not None
-        same = next((s for s in self.spans if (s.start, s.end) == (start, end)), None)
+        # self.spans is sorted by start: look where ``start`` begins, not through them all.
+        at = bisect.bisect_left(self.spans, start, key=lambda s: s.start)
+        same = next((s for s in itertools.islice(self.spans, at, None)
+                     if s.start != start or s.end == end), None)
+        if same is not None and (same.start, same.end) != (start, end):
+            same = None
         if same is not None:
             if same.label == label:
                 return None

@@ -27,9 +27,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from . import journal
 from .config import ProjectConfig, default_config_text, load_config
 from .errors import CorruptFileError, InputError, NotFoundError, StoreError
 from .leases import LeaseBook
@@ -91,6 +95,23 @@ def _checked_tables(data: Any, path: Path, required: dict[str, frozenset[str]]) 
     if problem:
         raise CorruptFileError(f"{path}: {problem}; it was left untouched")
     return data
+
+
+def _check_shard(path: Path, tables: dict[str, Any]) -> None:
+    _checked_tables(tables, path, _SHARD_KEYS)
+
+
+def _row_key(table: str, row: dict[str, Any]) -> str:
+    """A row's natural key in its table, by which the journal puts and deletes it."""
+    if table in ("status", "time"):
+        return row["annotator"]
+    if table == "labels":
+        return f"{row['annotator']}\x1f{row['group']}"
+    if table == "document":
+        return "1"
+    if "id" in row:
+        return row["id"]
+    return orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode()  # a table of a later version
 
 
 def _span_order(span: Span) -> tuple[int, int, str, str]:
@@ -228,12 +249,12 @@ class Project:
         self.config = config
         self._catalog_db = SafeTinyDB(root / "catalog.json", lock=FlockLock(root / "locks" / "catalog.lock"))
         self._stripes: dict[int, FlockLock] = {}
-        self._dbs: dict[str, SafeTinyDB] = {}
         self._paths: dict[str, Path] = {}
         self._catalog: list[DocumentInfo] = []
         self._by_id: dict[str, DocumentInfo] = {}
         self._catalog_stamp: tuple[int, int] | None = None
         self._index = SummaryIndex(root / "index", self.doc_path, _stripe_of, self._stripe_lock)
+        self._written: dict[str, list[int] | None] = {}  # doc id -> its files after our last write
         self.bulk = False  # set by imports: skip per-file fsync, sync once at the end
         self.leases = LeaseBook(root / "leases.json", FlockLock(root / "locks" / "leases.lock"),
                                 config.lease_minutes)
@@ -310,7 +331,7 @@ class Project:
 
     def document(self, doc_id: str) -> Document:
         info = self.info(doc_id)
-        row = self._doc_db(doc_id).table("document").get(doc_id=1)
+        row = next(iter(self._read_shard(doc_id).get("document", {}).values()), None)
         if row is None:
             raise CorruptFileError(f"{self.doc_path(doc_id)}: the text of {doc_id!r} is missing")
         styles = [StyleRange.from_json(s) for s in row.get("styles", [])]
@@ -384,18 +405,11 @@ class Project:
             lock = self._stripes[stripe] = FlockLock(self.root / "locks" / f"{stripe:03d}.lock")
         return lock
 
-    def _doc_db(self, doc_id: str) -> SafeTinyDB:
-        db = self._dbs.get(doc_id)
-        if db is None:
-            db = SafeTinyDB(self.doc_path(doc_id), lock=self._lock_for(doc_id), fsync=not self.bulk)
-            self._dbs[doc_id] = db
-        db.storage.fsync = not self.bulk
-        return db
-
     def _read_shard(self, doc_id: str) -> dict[str, Any]:
-        """The raw tables of one document file, read without a lock (files are always whole)."""
+        """The tables of one document (snapshot and journal: journal.py), read without a lock
+        (files are always whole)."""
         path = self.doc_path(doc_id)
-        return _checked_tables(read_json_file(path), path, _SHARD_KEYS)
+        return journal.read_tables(path, partial(_check_shard, path), _row_key) or {}
 
     def record(self, doc_id: str) -> DocumentRecord:
         """One document with every annotator's spans, statuses, rejections and time (one read,
@@ -413,6 +427,7 @@ class Project:
             raise CorruptFileError(f"{self.doc_path(info.id)}: the text of {info.id!r} is missing")
         spans = [Span.from_record(r) for r in shard.get("spans", {}).values()]
         spans.sort(key=_span_order)
+        place = {span.id: _span_order(span) for span in spans}
         statuses = {
             r["annotator"]: StatusMark(r["annotator"], r["status"], r.get("updated", ""))
             for r in shard.get("status", {}).values()
@@ -425,12 +440,17 @@ class Project:
             statuses=statuses,
             rejections=tuple(Rejection.from_record(r) for r in shard.get("rejections", {}).values()),
             seconds={r["annotator"]: r["seconds"] for r in shard.get("time", {}).values()},
-            relations=tuple(Relation.from_record(r) for r in shard.get("relations", {}).values()),
+            # In text order (the tables keep rows in the order they were last written).
+            relations=tuple(sorted((Relation.from_record(r)
+                                    for r in shard.get("relations", {}).values()),
+                                   key=lambda r: (place.get(r.head, ()), place.get(r.child, ()),
+                                                  r.label, r.annotator))),
             article_labels=tuple(
                 ArticleLabel(r["annotator"], r["group"], tuple(r["values"]), r.get("updated", ""))
                 for r in shard.get("labels", {}).values()),
-            suggestions=tuple(StoredSuggestion.from_record(r)
-                              for r in shard.get("suggestions", {}).values()),
+            suggestions=tuple(sorted((StoredSuggestion.from_record(r)
+                                      for r in shard.get("suggestions", {}).values()),
+                                     key=lambda s: (s.start, s.end, s.label, s.annotator))),
         )
 
     # ------------------------------------------------------------------- spans
@@ -492,8 +512,11 @@ class Project:
 
     def _edit_tables(self, doc_id: str, tables: dict[str, Any], remove: list[Span], add: list[Span],
                      remove_relations: list[Relation], add_relations: list[Relation]) -> None:
-        drop = {s.id for s in remove} | {s.id for s in add}
-        spans = {row["id"]: row for row in tables.get("spans", {}).values() if row["id"] not in drop}
+        # Rows by id, as the journal keeps them (journal.read_for_change): a copy and a few
+        # changes, whatever the number of spans.
+        spans = dict(tables.get("spans", {}))
+        for span in remove:
+            spans.pop(span.id, None)
         for span in add:
             spans[span.id] = span.to_record()
         drop_relations = {r.id for r in remove_relations} | {r.id for r in add_relations}
@@ -507,9 +530,9 @@ class Project:
         relations = [row for row in relations
                      if not relation_problem(Relation.from_record(row), spans, self.config.schema,
                                              check_label=False)]
-        tables["spans"] = _numbered(list(spans.values()))
+        tables["spans"] = spans
         if relations or "relations" in tables:
-            tables["relations"] = _numbered(relations)
+            tables["relations"] = {row["id"]: row for row in relations}
 
     def add_relation(self, doc_id: str, head: str, child: str, label: str, annotator: str,
                      ) -> Relation:
@@ -763,17 +786,28 @@ class Project:
 
     def _change_file(self, doc_id: str, change: Callable[[dict[str, Any]], bool | None],
                      known: bool = True) -> None:
-        """One locked read-modify-write of a document's file: ``change`` edits its tables (and
-        returns False when it changed nothing: the file is then left as it is). Every write of a
-        document goes through here, and updates the document's summary in the index with it."""
+        """One locked read-modify-write of a document's file: ``change`` edits its tables
+        (replacing a table or a row, never editing one in place; False when it changed nothing)
+        and what differs is saved as one journal line (journal.py). Every write of a document
+        goes through here, and updates the document's summary in the index with it."""
         if known:
             self.info(doc_id)
-        storage = self._doc_db(doc_id).storage
-        with storage.lock:
-            tables = _checked_tables(storage.read(), self.doc_path(doc_id), _SHARD_KEYS)
+        path = self.doc_path(doc_id)
+        check = partial(_check_shard, path)
+        with self._lock_for(doc_id):
+            tables = journal.read_for_change(path, check, _row_key)
+            before = journal.identity(path)
             if change(tables) is not False:
-                storage.write(tables)
-                self._index.put(doc_id, tables, later=self.bulk)
+                changes = journal.write_change(path, tables, check, _row_key, fsync=not self.bulk)
+                if changes:
+                    self._index.put(doc_id, tables, changes, before, later=self.bulk)
+                    self._written[doc_id] = journal.identity(path)
+
+    def changed_elsewhere(self, doc_id: str) -> bool:
+        """Whether the document's files changed since this Project last wrote them (another
+        process, or another Project, wrote it); True for a document it never wrote."""
+        written = self._written.get(doc_id)
+        return written is None or written != journal.identity(self.doc_path(doc_id))
 
     def _check_span(self, doc_id: str, start: int, end: int, label: str, annotator: str,
                     length: int) -> None:

@@ -14,12 +14,14 @@ is written without fsync for that reason.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import journal
 from .errors import CorruptFileError
+from .journal import RowChange
 from .model import CONTROL, DocProgress, status_for
 from .storage import FlockLock, read_json_file, write_json_atomic
 
@@ -100,6 +102,63 @@ def summarize(tables: dict[str, Any]) -> Row:
     return {"spans": len(spans), "annotators": people}
 
 
+def updated(row: Row, changes: Iterable[RowChange]) -> Row:
+    """``row`` (a summary as :func:`summarize` makes it) after ``changes``: what a write costs
+    stays proportional to what it changed, not to the spans the document holds."""
+    people: dict[str, Row] = dict(row["annotators"])
+    copied: set[str] = set()
+    spans = row["spans"]
+
+    def person(name: str) -> Row:
+        if name not in copied:
+            copied.add(name)
+            people[name] = {k: dict(v) if isinstance(v, dict) else v
+                            for k, v in people.get(name, {}).items()}
+        return people[name]
+
+    def count(name: str, kind: str, label: str, step: int) -> None:
+        counts = person(name).setdefault(kind, {})
+        counts[label] = counts.get(label, 0) + step
+        if counts[label] <= 0:
+            del counts[label]
+
+    for change in changes:
+        for step, r in ((-1, change.before), (1, change.after)):
+            if r is None:
+                continue
+            table = change.table
+            if table == "spans":
+                count(r["annotator"], "labels", r["label"], step)
+                spans += step
+            elif table == "relations":
+                count(r["annotator"], "relations", r["label"], step)
+            elif table == "status":
+                mine = person(r["annotator"])
+                mine.pop("status", None)
+                mine.pop("updated", None)
+                if step > 0:
+                    mine["status"] = r["status"]
+                    if r.get("updated"):
+                        mine["updated"] = r["updated"]
+            elif table == "labels":
+                groups = person(r["annotator"]).setdefault("article_labels", {})
+                groups.pop(r["group"], None)
+                if step > 0:
+                    groups[r["group"]] = list(r["values"])
+            elif table == "time":
+                mine = person(r["annotator"])
+                mine.pop("seconds", None)
+                if step > 0:
+                    mine["seconds"] = r["seconds"]
+    for name in copied:  # as summarize leaves them: no empty parts, no one with nothing
+        mine = {k: v for k, v in people[name].items() if v or not isinstance(v, dict)}
+        if mine:
+            people[name] = mine
+        else:
+            del people[name]
+    return {"spans": spans, "annotators": people}
+
+
 def _summary(doc_id: str, row: Row) -> DocSummary:
     return DocSummary(doc_id, row["spans"], {
         name: AnnotatorSummary(a.get("status"), a.get("labels", {}), a.get("relations", {}),
@@ -110,6 +169,7 @@ def _summary(doc_id: str, row: Row) -> DocSummary:
 
 
 def _identity(path: Path) -> list[int] | None:
+    """An index file's identity (a document's: ``journal.identity``)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -145,12 +205,22 @@ class SummaryIndex:
         self._cache[stripe] = (identity, rows)
         return rows
 
-    def put(self, doc_id: str, tables: dict[str, Any], later: bool = False) -> None:
-        """Record the summary of a document just written (the caller holds its stripe's lock);
-        ``later``: keep it until :meth:`flush` (an import writes thousands of documents, and each
-        index file once is enough)."""
+    def put(self, doc_id: str, tables: dict[str, Any], changes: list[RowChange] | None = None,
+            before: list[int] | None = None, later: bool = False) -> None:
+        """Record the summary of a document just written (the caller holds its stripe's lock):
+        its summary before, updated by ``changes``, when that summary was made from the files
+        as they were before the write (``before``: their identity then); else made anew.
+        ``later``: keep it until :meth:`flush` (an import writes thousands of documents, and
+        each index file once is enough)."""
         stripe = self._stripe_of(doc_id)
-        row = {**summarize(tables), "file": _identity(self._path_of(doc_id))}
+        row = None
+        if changes is not None and before is not None:
+            old = self._pending.get(stripe, {}).get(doc_id) or self._rows(stripe).get(doc_id)
+            if old is not None and old.get("file") == before:
+                row = updated(old, changes)
+        if row is None:
+            row = summarize(tables)
+        row["file"] = journal.identity(self._path_of(doc_id))
         if later:
             self._pending.setdefault(stripe, {})[doc_id] = row
             return
@@ -173,14 +243,15 @@ class SummaryIndex:
     def get(self, doc_id: str, read_tables: Callable[[], dict[str, Any]]) -> DocSummary:
         stripe = self._stripe_of(doc_id)
         row = self._rows(stripe).get(doc_id)
-        if row is not None and row.get("file") == _identity(self._path_of(doc_id)):
+        if row is not None and row.get("file") == journal.identity(self._path_of(doc_id)):
             return _summary(doc_id, row)
         # Missing or stale (a project made before the index, or a crash between the two
         # writes): read the document, and mend the index under the stripe's lock.
         with self._lock_of(stripe):
             tables = read_tables()
             self.put(doc_id, tables)
-        return _summary(doc_id, {**summarize(tables), "file": _identity(self._path_of(doc_id))})
+        return _summary(doc_id, {**summarize(tables),
+                                 "file": journal.identity(self._path_of(doc_id))})
 
     def row(self, doc_id: str) -> Row | None:
         """One document's row as stored (a stat of its index file; see :meth:`rows`)."""

@@ -163,8 +163,10 @@ class AnnotatorApp(App[None]):
 
     # ------------------------------------------------------------- the list
     def on_article_browser_scanned(self, event: ArticleBrowser.Scanned) -> None:
-        if event.current_changed and not event.first and not self.saver.unsaved:
-            self._reload_current()
+        doc = self.session.doc
+        if (event.current_changed and not event.first and not self.saver.unsaved
+                and doc is not None and self.project.changed_elsewhere(doc.id)):
+            self._reload_current()  # not after our own writes: the session has them already
         if event.first:
             self._maybe_train()
 
