@@ -41,3 +41,17 @@ def stored_spans(db: Path, doc_id: str, annotator: str | None = None) -> list[tu
     """(start, end, label, annotator) of a document's spans, read back through a fresh Project."""
     project = Project.open(db)
     return [(s.start, s.end, s.label, s.annotator) for s in project.spans(doc_id, annotator)]
+
+
+def fill_the_disk(monkeypatch) -> None:  # noqa: ANN001
+    """Every write of the store fails as on a full disk (both ways a change reaches the disk:
+    a journal line, or a new file)."""
+    import errno
+
+    from tui_reader.core import storage
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage, "write_json_atomic", disk_full)
+    monkeypatch.setattr(storage, "append_at", disk_full)

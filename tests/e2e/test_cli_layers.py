@@ -91,3 +91,12 @@ def test_a_corpus_that_is_not_there_makes_no_project(tmp_path):
                             text=True, cwd=tmp_path)
     assert (result.returncode, result.stderr) == (2, "tui-reader: no-such-folder: no such file or folder\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bad_model_server_url_is_refused_in_one_line(tmp_path):
+    (tmp_path / "a.txt").write_text("One sentence.", encoding="utf-8")
+    result = subprocess.run([str(TUI_READER), "annotate", str(tmp_path / "a.txt"), "--ml-backend",
+                             "ftp://nowhere"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "ftp://nowhere" in result.stderr
+    assert not (tmp_path / ".tui-reader").exists()  # refused before anything was imported

@@ -29,6 +29,9 @@ TEXTS = {
 FIRST_DOC = "a-zebra.txt"
 # The article's status line ("1/2 · new · 85 characters · ...") shows once it is open on screen.
 ON_SCREEN = f"{len(TEXTS[FIRST_DOC])} characters".encode()
+# The second article's status line: where routing sends a second annotator under overlap = 1
+# while the first holds the first article (its lease).
+SECOND_ON_SCREEN = f"{len(TEXTS['b-quokka.txt'])} characters".encode()
 HEADLINE_SPAN = (0, len(HEADLINE))
 
 
@@ -312,7 +315,7 @@ async def test_session_limits_hold(project_root, keys):
         assert await second.wait_closed() == 1
         assert b"alice already has 1 session(s) open with this key" in second.output
         bob = await Client.open(door.port, keys["bob"])
-        await bob.wait_for(ON_SCREEN)
+        await bob.wait_for(SECOND_ON_SCREEN)  # alice holds the first article: bob gets the next
         # Two sessions open: dave finds the server full.
         dave = await Client.open(door.port, keys["dave"])
         assert await dave.wait_closed() == 1
@@ -333,6 +336,11 @@ async def test_session_limits_hold(project_root, keys):
 
 
 async def test_two_annotators_at_once_label_without_interfering(project_root, keys):
+    # Both on the same article: two annotators wanted there (with overlap = 1 the second would
+    # be sent to the other article, the first being held open).
+    config = project_root / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("overlap = 1", "overlap = 2"),
+                      encoding="utf-8")
     door = await start_door(project_root, keys)
     try:
         alice, bob = await asyncio.gather(Client.open(door.port, keys["alice"]),

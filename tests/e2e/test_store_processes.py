@@ -20,8 +20,14 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = {f"doc{i}": ("The minister said the plan would work. " * 40) + f"End {i}." for i in range(3)}
 
 
-def _spawn(*args: str) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+# A document's changes go to a journal, folded into its snapshot once the journal is as large
+# (journal.py). "often": every few changes, so kills and readers meet compactions too.
+COMPACTION = {"rarely": "262144", "often": "3000"}
+
+
+def _spawn(*args: str, compact_at: str = COMPACTION["rarely"]) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TUI_READER_COMPACT_AT": compact_at,
+           "TUI_READER_COMPACT_RATIO": "0" if compact_at != COMPACTION["rarely"] else "1"}
     return subprocess.Popen([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=env)
 
@@ -59,7 +65,9 @@ def _check_after_kill(db: Path, log: list[list[str]]) -> None:
         assert DOCS[span.doc_id][span.start:span.end] == span.text
 
 
-def test_sigkill_at_random_moments_never_corrupts_or_loses_an_acknowledged_label(tmp_path):
+@pytest.mark.parametrize("compaction", ["rarely", "often"])
+def test_sigkill_at_random_moments_never_corrupts_or_loses_an_acknowledged_label(tmp_path,
+                                                                                  compaction):
     db = tmp_path / "db"
     project = make_project(tmp_path, DOCS)
     for i in range(300):  # files of a realistic size, so writes take a while
@@ -67,7 +75,7 @@ def test_sigkill_at_random_moments_never_corrupts_or_loses_an_acknowledged_label
     rng = random.Random(7)
     acked_total = 0
     for _trial in range(25):
-        proc = _spawn("crash", str(db), *DOCS)
+        proc = _spawn("crash", str(db), *DOCS, compact_at=COMPACTION[compaction])
         # Wait for the first acknowledged action, then kill at a random moment after it.
         first = proc.stdout.readline()
         assert first, proc.stderr.read()
@@ -81,14 +89,15 @@ def test_sigkill_at_random_moments_never_corrupts_or_loses_an_acknowledged_label
     assert len(Project.open(db).spans("doc0", "seed")) == 100
 
 
-@pytest.mark.parametrize("writers", [4, 8])
-def test_processes_writing_at_once_lose_nothing_and_see_each_other(tmp_path, writers):
+@pytest.mark.parametrize(("writers", "compaction"), [(4, "rarely"), (8, "rarely"), (8, "often")])
+def test_processes_writing_at_once_lose_nothing_and_see_each_other(tmp_path, writers, compaction):
     db = tmp_path / "db"
     make_project(tmp_path, DOCS)
     go = tmp_path / "go"
     per = 480 // writers
     names = [f"annotator{i}" for i in range(writers)]
-    procs = [_spawn("hammer", str(db), name, str(per), str(go), *DOCS) for name in names]
+    procs = [_spawn("hammer", str(db), name, str(per), str(go), *DOCS,
+                    compact_at=COMPACTION[compaction]) for name in names]
     time.sleep(1.0)  # let every process reach the barrier
     go.touch()
     outputs = [p.communicate(timeout=120) for p in procs]

@@ -167,6 +167,11 @@ def test_the_page_shows_the_articles_and_a_key_labels_as_the_served_annotator(pr
 
 @needs_browser
 def test_behind_a_proxy_each_connection_labels_as_the_header_says(project_root, tmp_path):
+    # Both on the first article: two annotators wanted there (with overlap = 1, dave would be
+    # sent to the other article while carol's lease on the first lives).
+    config = project_root / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("overlap = 1", "overlap = 2"),
+                      encoding="utf-8")
     server = WebServer(project_root, "--annotator-header", "X-Remote-User")
     browser = Browser(tmp_path / "profile")
     try:

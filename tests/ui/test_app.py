@@ -438,14 +438,16 @@ async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.Mo
         assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
         assert "saved" in status_text(app)
 
-        real = storage.write_json_atomic
+        real = storage.write_json_atomic, storage.append_at
         attempts = []
 
         def disk_full(*args: object, **kwargs: object) -> None:
             attempts.append(args)
             raise OSError(errno.ENOSPC, "No space left on device")
 
+        # Both ways a change reaches the disk: a journal line, or a new file.
         monkeypatch.setattr(storage, "write_json_atomic", disk_full)
+        monkeypatch.setattr(storage, "append_at", disk_full)
         await pilot.press(")", "2")
         status = status_text(app)
         assert "NOT SAVED" in status and "No space left on device" in status
@@ -460,7 +462,8 @@ async def test_failed_save_is_shown_and_retried(db: Path, monkeypatch: pytest.Mo
         assert "NOT SAVED" in status_text(app)
         assert stored_spans(db, MIXED_ID) == [(*S1, "claim", A)]
 
-        monkeypatch.setattr(storage, "write_json_atomic", real)
+        monkeypatch.setattr(storage, "write_json_atomic", real[0])
+        monkeypatch.setattr(storage, "append_at", real[1])
         for _ in range(50):  # the next retry saves it
             if "NOT SAVED" not in status_text(app):
                 break

@@ -14,7 +14,7 @@ from tui_reader.ui.keymap import APP_KEYS, PANE_KEYS
 NAMES = {"right_parenthesis": ")", "left_parenthesis": "(", "right_curly_bracket": "}",
          "left_curly_bracket": "{", "dollar_sign": "$", "slash": "/", "question_mark": "?",
          "left_square_bracket": "[", "right_square_bracket": "]", "greater_than_sign": ">",
-         "less_than_sign": "<"}
+         "less_than_sign": "<", "asterisk": "*"}
 
 
 def test_every_plain_app_key_is_reserved_from_labels():

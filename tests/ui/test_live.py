@@ -52,6 +52,24 @@ async def test_teammates_progress_shows_in_the_list_without_restarting(tmp_path,
         assert any(s.annotator == "bob" for s in app.pane._visible_spans())
 
 
+async def test_the_open_article_is_read_again_only_when_someone_else_wrote_it(tmp_path, monkeypatch):
+    # Re-reading costs what the article holds: after our own labels the session has them.
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.3)
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        reloads = []
+        real = app.session.reload_spans
+        monkeypatch.setattr(app.session, "reload_spans", lambda: (reloads.append(1), real())[1])
+        await pilot.pause(0.5)
+        await pilot.press("1", ")", "2")
+        await pilot.pause(1.2)  # several scans, each seeing the article's files changed
+        assert reloads == [] and len(app.session.spans) == 2
+        _other_process(project.root, "p.add_span('a', 0, 19, 'quote', 'bob')")
+        assert await _wait_for(pilot, lambda: len(app.session.others) == 1)
+        assert reloads
+
+
 async def test_a_span_deleted_elsewhere_is_reported_not_a_crash(tmp_path):
     project = make_project(tmp_path, TEXTS)
     app = AnnotatorApp(Project.open(project.root), "alice")
@@ -170,12 +188,12 @@ async def test_a_damaged_article_is_named_and_the_session_goes_on(tmp_path):
         status = str(app.query_one(StatusLine).render())
         assert app.is_running and app.session.doc.id == "a"
         assert "b could not be opened" in status and "not valid JSON" in status
-        await pilot.press("1", "d")  # done; the next one to do is looked for past b
+        await pilot.press("1", "d")  # done; the next one to do is b, which cannot be opened
         await pilot.pause()
         status = str(app.query_one(StatusLine).render())
         assert app.is_running and app.session.doc.id == "a"
-        assert "✓ saved: status new → done" in status
-        assert "next article could not be chosen" in status and "not valid JSON" in status
+        assert "b could not be opened" in status and "not valid JSON" in status
+        assert Project.open(project.root).record("a").statuses["alice"].status == "done"
         await pilot.press("u")  # still usable
     assert Project.open(project.root).record("a").statuses["alice"].status == "new"  # undone
     assert damaged.read_bytes() == b'{"document": '
@@ -190,8 +208,10 @@ async def test_a_damaged_article_at_start_up_does_not_stop_the_app(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert app.is_running
-        assert "a could not be opened" in str(app.query_one(StatusLine).render())
-        await pilot.click("#articles", offset=(4, 1))  # the other article, from the list
+        # The summary index knows a is done: the app opens b without reading a's file.
         assert app.session.doc is not None and app.session.doc.id == "b"
+        await pilot.click("#articles", offset=(4, 0))  # a, from the list: named, b stays open
+        assert "a could not be opened" in str(app.query_one(StatusLine).render())
+        assert app.is_running and app.session.doc.id == "b"
         await pilot.press("1")
     assert [s.label for s in Project.open(project.root).spans("b")] == ["claim"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import subprocess
 import sys
@@ -10,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import tui_reader.core.storage as storage
-from tests.helpers import make_project
+from tests.helpers import fill_the_disk, make_project
 from tui_reader.core.store import Project
 from tui_reader.ui.app import FIRST_SCAN_DELAY, AnnotatorApp
 
@@ -158,10 +156,7 @@ async def test_accept_all_whose_save_failed_keeps_not_saved_in_sight(tmp_path, m
         quote = next(p for p in app.session.suggestions if p.label == "quote")
         app.pane.move_caret(quote.start)
         if failure == "disk full":
-            def disk_full(*args: object, **kwargs: object) -> None:
-                raise OSError(errno.ENOSPC, "No space left on device")
-
-            monkeypatch.setattr(storage, "write_json_atomic", disk_full)
+            fill_the_disk(monkeypatch)
             reason = "No space left on device"
         else:  # the article's file was damaged behind the app's back: never overwritten
             damaged = b'{"spans": {"1": '

@@ -42,5 +42,5 @@ def test_every_bound_in_the_code_is_the_one_the_readme_states():
     stated.append(f"(at most {CSI_LIMIT} characters, numbers up to U+10FFFF)")
     missing = [phrase for phrase in stated if phrase not in section]
     assert not missing, missing
-    assert sorted(common.RESERVED_NAMES) == ["gold", "majority", "union"]
-    assert "so are `gold`, `majority` and `union` (in any\n  case)" in section
+    assert sorted(common.RESERVED_NAMES) == ["control", "gold", "majority", "union"]
+    assert "so are `control`, `gold`, `majority` and `union`\n  (in any case)" in section

@@ -30,7 +30,8 @@ def _count_reads(project: Project, monkeypatch) -> list[str]:
     original = Project._read_shard
 
     def counting(self, doc_id):
-        reads.append(doc_id)
+        if self is project:  # the reader's reads, not a teammate's writes
+            reads.append(doc_id)
         return original(self, doc_id)
 
     monkeypatch.setattr(Project, "_read_shard", counting)

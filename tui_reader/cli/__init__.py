@@ -21,6 +21,8 @@ COMMANDS = {
     "export": "data:export_command",
     "stats": "figures:stats_command",
     "agree": "figures:agree_command",
+    "label-all": "label_all:label_all_command",
+    "control": "control:control_group",
     "serve-ssh": "serve:serve_ssh_command",
     "serve-web": "serve:serve_web_command",
 }

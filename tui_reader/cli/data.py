@@ -57,6 +57,9 @@ def _formats_help() -> str:
 @click.option("--label", "labels", multiple=True, help="Only spans with this label (repeatable).")
 @click.option("--status", help="Only documents with this status (new, in progress, done, skipped).")
 @click.option("--all", "all_documents", is_flag=True, help="Every document, labelled or not.")
+@click.option("--include-controls", is_flag=True,
+              help="Control documents too (left out otherwise), with the annotators' work on them; "
+                   "their known answers only with --annotator control or --gold annotator:control.")
 @click.option("--gold", help="With several annotators: annotator:NAME, union, majority, adjudicated.")
 @click.option("--min-agree", type=int, help="With --gold majority: annotators who must agree.")
 @click.option("--split", help="Split by document, e.g. train=0.8,dev=0.1,test=0.1.")
@@ -70,9 +73,9 @@ def _formats_help() -> str:
                    "unknown).")
 def export_command(
     db: Path | None, output: str, fmt: str, annotator: str | None, labels: tuple[str, ...],
-    status: str | None, all_documents: bool, gold: str | None, min_agree: int | None,
-    split: str | None, seed: int, strict: bool, lang: str, force: bool, ls_users: Path | None,
-    license_id: str | None,
+    status: str | None, all_documents: bool, include_controls: bool, gold: str | None,
+    min_agree: int | None, split: str | None, seed: int, strict: bool, lang: str, force: bool,
+    ls_users: Path | None, license_id: str | None,
 ) -> None:
     """Write the project's documents and spans as a dataset."""
     from ..core.formats.dataset import ExportFilter
@@ -81,7 +84,7 @@ def export_command(
     with user_errors():
         project = open_project(db)
         flt = ExportFilter(annotator=annotator, labels=labels, status=status,
-                           all_documents=all_documents)
+                           all_documents=all_documents, include_controls=include_controls)
         extra: dict[str, object] = {}
         if ls_users is not None:
             if fmt != "label-studio":

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 @DB_OPTION
 @JSON_OPTION
 def stats_command(db: Path | None, as_json: bool) -> None:
-    """Documents by status, spans by label and annotator, and time spent."""
+    """Documents by status, spans by label and annotator, time spent, and each annotator's span
+    F1 against the control documents."""
     from ..core.stats import project_stats
 
     with user_errors():
@@ -67,6 +68,27 @@ def stats_command(db: Path | None, as_json: bool) -> None:
         time_table.add_row(Text(display_safe(name)), f"{row['seconds'] / 3600:.2f}",
                            str(row["documents"]), per_doc)
     console.print(time_table)
+    if stats["controls"]:
+        controls = Table(title=f"Control documents ({stats['control_documents']}): span F1 against "
+                               "the known answers, over the controls each annotator marked done",
+                         title_justify="left")
+        for column in ("annotator", "label", "controls", "known", "given", "F1 exact", "F1 overlap"):
+            controls.add_column(column, justify="left" if column in ("annotator", "label") else "right")
+        for who, score in stats["controls"].items():
+            controls.add_row(Text(display_safe(who)), Text("all labels", style="bold"),
+                             str(score["documents"]),
+                             str(sum(s["known"] for s in score["labels"].values())),
+                             str(sum(s["given"] for s in score["labels"].values())),
+                             format_score(score["exact_f1"]), format_score(score["overlap_f1"]))
+            for label, row in score["labels"].items():
+                if row["known"] or row["given"]:
+                    controls.add_row("", Text(display_safe(label)), "", str(row["known"]),
+                                     str(row["given"]), format_score(row["exact_f1"]),
+                                     format_score(row["overlap_f1"]))
+        console.print(controls)
+    elif stats["control_documents"]:
+        console.print(Text(f"{stats['control_documents']} control documents; nobody has marked "
+                           "one done yet."))
     if stats["relations"]:
         relations = Table(title="Relations", title_justify="left")
         relations.add_column("annotator")

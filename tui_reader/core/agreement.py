@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import TYPE_CHECKING
 
-from .model import GOLD
+from .model import CONTROL, GOLD
 
 if TYPE_CHECKING:
     from .schema import Schema
@@ -361,11 +361,11 @@ def _schema_agreement(report: AgreementReport, docs: list[AgreementDoc], schema:
 
 def documents_for_agreement(project: Project, label: str | None = None) -> Iterable[AgreementDoc]:
     """Each document with the annotators who labelled it (spans or article labels) or marked it
-    done (not the gold layer), their spans (of ``label`` only, when given), relations, span
-    attributes and article labels."""
+    done (not the gold layer, nor a control's known answers), their spans (of ``label`` only,
+    when given), relations, span attributes and article labels."""
     for record in project.records():
         names = (set(record.done_by()) | {s.annotator for s in record.spans}
-                 | {a.annotator for a in record.article_labels}) - {GOLD}
+                 | {a.annotator for a in record.article_labels}) - {GOLD, CONTROL}
         spans: dict[str, list[SpanTuple]] = {name: [] for name in sorted(names)}
         attributes: dict[str, dict[SpanTuple, dict[str, str | bool]]] = defaultdict(dict)
         by_id: dict[str, SpanTuple] = {}

@@ -47,7 +47,8 @@ _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 RESERVED_KEYS = (frozenset("hjklwbvsxudnpqarefgiGWUSoA0$?/(){}[]<> ctTH*")
                  | {"escape", "enter", "space", "tab"})
 _SETTINGS = ("labels", "overlap", "suggest", "model_threshold", "ml_backend", "relations",
-             "attributes", "article_labels")
+             "attributes", "article_labels", "guidelines", "control_every", "lease_minutes", "order")
+ORDERS = ("corpus", "uncertain")  # the ways routing can order the queue
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ class ProjectConfig:
     model_threshold: int = 50  # labelled sentences before the learned model starts
     schema: Schema = Schema()  # relations, attributes, article labels (none unless configured)
     ml_backend: str | None = None  # URL of a Label Studio ML backend to suggest with
+    guidelines: str = "guidelines.md"  # the annotation guidelines, relative to the project folder
+    control_every: int = 20  # one control document in every K articles an annotator finishes
+    lease_minutes: float = 30.0  # how long opening an article holds it against other annotators
+    order: str = "corpus"  # "uncertain": the learned model's least certain articles first
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -76,6 +81,15 @@ def default_config_text() -> str:
         "# Suggestions (rules, then a model learned from your labels once there are\n"
         "# model_threshold labelled sentences): true or false.\nsuggest = true\n"
         "model_threshold = 50\n",
+        "# The annotation guidelines (Markdown, relative to this folder; H shows them).\n"
+        'guidelines = "guidelines.md"\n',
+        "# One control document (tui-reader control add) in every control_every articles\n"
+        "# an annotator finishes.\ncontrol_every = 20\n",
+        "# Opening an article holds it for lease_minutes (renewed while you work), so that\n"
+        "# routing does not hand it to more than `overlap` annotators at once.\nlease_minutes = 30\n",
+        '# The queue: "corpus" order, or "uncertain" (once the learned model exists, the\n'
+        "# articles it is least sure about first).\n"
+        'order = "corpus"\n',
     ]
     for label in DEFAULT_LABELS:
         lines.append(
@@ -121,10 +135,29 @@ def load_config(path: Path) -> ProjectConfig:
             ml_backend and not re.match(r"^https?://[^/\s]+", ml_backend))):
         raise StoreError(f"{path}: 'ml_backend' must be an http:// or https:// URL, e.g. "
                          f'"http://127.0.0.1:9090" (got {ml_backend!r})')
+    guidelines = data.get("guidelines", "guidelines.md")
+    if not isinstance(guidelines, str) or not guidelines.strip() or "\x00" in guidelines:
+        raise StoreError(f"{path}: 'guidelines' must be a file name, e.g. \"guidelines.md\" "
+                         f"(got {guidelines!r})")
+    control_every = data.get("control_every", 20)
+    if not isinstance(control_every, int) or isinstance(control_every, bool) or control_every < 1:
+        raise StoreError(f"{path}: 'control_every' must be a whole number of at least 1, "
+                         f"not {control_every!r}")
+    lease_minutes = data.get("lease_minutes", 30)
+    if (not isinstance(lease_minutes, (int, float)) or isinstance(lease_minutes, bool)
+            or not 0 < lease_minutes <= 7 * 24 * 60):
+        raise StoreError(f"{path}: 'lease_minutes' must be a number of minutes above 0 (at most a "
+                         f"week), not {lease_minutes!r}")
+    order = data.get("order", "corpus")
+    if order not in ORDERS:
+        raise StoreError(f"{path}: 'order' must be one of {', '.join(map(repr, ORDERS))}, "
+                         f"not {order!r}")
     taken = set(RESERVED_KEYS) | {label.key for label in labels}
     schema = parse_schema(path, data, tuple(label.name for label in labels), taken)
     return ProjectConfig(labels=labels, overlap=overlap, suggest=suggest, model_threshold=threshold,
-                         schema=schema, ml_backend=ml_backend or None, path=path)
+                         schema=schema, ml_backend=ml_backend or None, guidelines=guidelines,
+                         control_every=control_every, lease_minutes=float(lease_minutes),
+                         order=order, path=path)
 
 
 def _parse_label(path: Path, index: int, item: object) -> Label:

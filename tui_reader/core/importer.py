@@ -117,11 +117,25 @@ def import_paths(
     JSON files are native, Prodigy, doccano or Label Studio records, recognised from their
     content unless ``fmt`` names the format. ``ls_users`` (``formats.label_studio.load_ls_users``)
     names Label Studio's users as annotators."""
+    from .formats.registry import folder_format
+
     report = ImportReport()
-    files = collect_files(paths, report.problems)
+    folders = [(Path(p), form) for p in paths if Path(p).is_dir()
+               for form in [folder_format(Path(p))] if form is not None]
+    files = collect_files([p for p in paths if Path(p) not in {f for f, _ in folders}],
+                          report.problems)
     report.skipped = len(report.problems)
 
     def items() -> Iterator[_Item]:
+        for folder, form in folders:  # a folder written in a dataset format (brat)
+            assert form.read_folder is not None
+            for where, record in form.read_folder(folder):
+                report.problems.extend(f"{where}: {p}" for p in record.pop("problems", []))
+                item = parse_record(record, where, annotator, report.problems, source=str(folder))
+                if item is None:
+                    report.skipped += 1
+                else:
+                    yield item
         for path, rel in files:
             yield from _read_file(path, rel, annotator, report, on_progress, fmt, ls_users)
 

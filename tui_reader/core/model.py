@@ -23,9 +23,10 @@ STATUSES: tuple[Status, ...] = ("new", "in progress", "done", "skipped")
 FINISHED: frozenset[str] = frozenset({"done", "skipped"})
 
 GOLD = "gold"  # the annotator name of the reviewed (adjudicated) layer
-# Names the tool writes spans under itself: no person may label under them (the gold layer, and
-# the layers that merging gold policies make in exports).
-RESERVED_ANNOTATORS: frozenset[str] = frozenset({GOLD, "union", "majority"})
+CONTROL = "control"  # the annotator name of a control document's known answers
+# Names the tool writes spans under itself: no person may label under them (the gold layer, the
+# known answers of control documents, and the layers that merging gold policies make in exports).
+RESERVED_ANNOTATORS: frozenset[str] = frozenset({GOLD, CONTROL, "union", "majority"})
 MAX_NAME_LENGTH = 100  # characters of an annotator's name
 
 
@@ -98,7 +99,8 @@ class Span:
     created: str
     updated: str
     note: str = ""
-    source: str = ""  # "" by hand; "import:<file>"; "suggestion:<rule or model>"; "review:<name>"
+    source: str = ""  # "" by hand; "import:<file>"; "suggestion:<rule or model>"; "review:<name>";
+    # "label-all:<text>" (tui-reader label-all)
     attributes: dict[str, str | bool] = field(default_factory=dict)  # see schema.AttributeType
 
     @property
@@ -216,6 +218,33 @@ class Rejection:
 
 
 @dataclass(frozen=True)
+class StoredSuggestion:
+    """A span offered to ``annotator`` that was stored with the document (``label-all
+    --as-suggestions``), as opposed to the rules' and the model's, which are worked out afresh."""
+
+    id: str
+    start: int
+    end: int
+    label: str
+    annotator: str
+    source: str  # "label-all:<text>"
+    created: str = ""
+
+    @property
+    def key(self) -> tuple[int, int, str]:
+        return self.start, self.end, self.label
+
+    def to_record(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> StoredSuggestion:
+        return cls(id=record["id"], start=record["start"], end=record["end"], label=record["label"],
+                   annotator=record["annotator"], source=record["source"],
+                   created=record.get("created", ""))
+
+
+@dataclass(frozen=True)
 class DocProgress:
     """One annotator's state of one document, for the article list."""
 
@@ -241,10 +270,20 @@ class DocumentRecord:
     seconds: dict[str, float] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
     article_labels: tuple[ArticleLabel, ...] = ()
+    suggestions: tuple[StoredSuggestion, ...] = ()
 
     @property
     def id(self) -> str:
         return self.document.info.id
+
+    @property
+    def is_control(self) -> bool:
+        """A control document: its known answers are the ``control`` layer, marked done."""
+        mark = self.statuses.get(CONTROL)
+        return mark is not None and mark.status == "done"
+
+    def suggestions_for(self, annotator: str) -> list[StoredSuggestion]:
+        return [s for s in self.suggestions if s.annotator == annotator]
 
     @property
     def info(self) -> DocumentInfo:
@@ -280,9 +319,20 @@ class DocumentRecord:
 
     def statuses_shown(self, annotator: str | None = None) -> set[Status]:
         """The statuses the app shows for this document: one per annotator who touched it (or of
-        ``annotator`` only); "new" for a document nobody touched."""
-        names: Iterable[str] = (annotator,) if annotator is not None else self.annotators()
+        ``annotator`` only); "new" for a document nobody touched. A control's known answers are
+        nobody's status."""
+        names: Iterable[str] = ((annotator,) if annotator is not None
+                                else self.annotators() - {CONTROL})
         return {self.status_of(name) for name in names} or {"new"}
 
     def rejections_of(self, annotator: str) -> list[Rejection]:
         return [r for r in self.rejections if r.annotator == annotator]
+
+    def progress(self, annotator: str) -> DocProgress:
+        """What the article list shows; the known answers of a control are not anyone's work
+        there (an annotator must not tell a control from other articles)."""
+        own = sum(1 for s in self.spans if s.annotator == annotator)
+        hidden = sum(1 for s in self.spans if s.annotator == CONTROL)
+        return DocProgress(status=self.status_of(annotator), spans=own,
+                           all_spans=len(self.spans) - hidden,
+                           done_by=tuple(n for n in self.done_by() if n != CONTROL))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .model import GOLD, DocumentRecord
+from .model import CONTROL, GOLD, DocumentRecord
 from .store import Project
 from .suggest.suggestion import (
     AttributeSuggestion,
@@ -48,9 +48,10 @@ class ReviewItem:
 
 
 def annotators_of(record: DocumentRecord) -> tuple[str, ...]:
-    """Who labelled the document or marked it done, the gold layer left out."""
+    """Who labelled the document or marked it done, the gold layer (and a control's known
+    answers) left out."""
     names = {s.annotator for s in record.spans} | set(record.done_by())
-    names.discard(GOLD)
+    names -= {GOLD, CONTROL}
     return tuple(sorted(names))
 
 
@@ -61,7 +62,7 @@ def candidates_from(record: DocumentRecord) -> list[Candidate]:
     for span in record.spans:
         if span.annotator == GOLD:
             gold.add(span.key)
-        else:
+        elif span.annotator != CONTROL:
             by_key[span.key].add(span.annotator)
     rejected = {r.key for r in record.rejections_of(GOLD)}
     out = []
@@ -74,9 +75,12 @@ def candidates_from(record: DocumentRecord) -> list[Candidate]:
 
 
 def review_queue(project: Project) -> list[ReviewItem]:
-    """Documents with more than one annotator, most open disagreements first."""
+    """Documents with more than one annotator, most open disagreements first. Control documents
+    are left out: their answers are known already."""
     items = []
     for record in project.records():
+        if record.is_control:
+            continue
         names = annotators_of(record)
         if len(names) < 2:
             continue
@@ -112,7 +116,8 @@ def review_suggestions(project: Project, doc_id: str) -> list[Suggestion | LinkS
                       if r.head in keys and r.child in keys}
     relation_votes: dict[tuple[Key, Key, str], set[str]] = defaultdict(set)
     for relation in record.relations:
-        if relation.annotator != GOLD and relation.head in keys and relation.child in keys:
+        if relation.annotator not in (GOLD, CONTROL) and relation.head in keys \
+                and relation.child in keys:
             relation_votes[(keys[relation.head], keys[relation.child], relation.label)].add(
                 relation.annotator)
     out += [RelationSuggestion(head, child, label, by(who), share(who))
@@ -122,7 +127,7 @@ def review_suggestions(project: Project, doc_id: str) -> list[Suggestion | LinkS
                    for name, value in s.attributes.items()}
     attribute_votes: dict[tuple[Key, str, str | bool], set[str]] = defaultdict(set)
     for span in record.spans:
-        if span.annotator != GOLD:
+        if span.annotator not in (GOLD, CONTROL):
             for name, value in span.attributes.items():
                 attribute_votes[(span.key, name, value)].add(span.annotator)
     out += [AttributeSuggestion(key, name, value, by(who), share(who))
@@ -135,7 +140,7 @@ def article_label_votes(record: DocumentRecord, group: str) -> dict[str, tuple[s
     """For one group of article labels, who (not the gold layer) chose each value."""
     votes: dict[str, list[str]] = defaultdict(list)
     for chosen in record.article_labels:
-        if chosen.group == group and chosen.annotator != GOLD:
+        if chosen.group == group and chosen.annotator not in (GOLD, CONTROL):
             for value in chosen.values:
                 votes[value].append(chosen.annotator)
     return {value: tuple(sorted(who)) for value, who in votes.items()}

@@ -209,6 +209,33 @@ class Segments:
             return self._words[i]
         return None
 
+    def is_word_boundary(self, offset: int) -> bool:
+        """Whether ``offset`` is between two graphemes and not inside a word (a word's start or
+        end, or outside every word)."""
+        if not self.is_grapheme_boundary(offset):
+            return False
+        word = self.word_at(offset)
+        return word is None or word[0] == offset
+
+    def occurrences(self, needle: str) -> list[tuple[int, int]]:
+        """Every place ``needle`` occurs exactly (same code points, same case) with both ends on
+        word boundaries (see :meth:`is_word_boundary`): ``Reuters`` in ``(Reuters)`` but not in
+        ``Reutersberg``, ``北京`` in ``我爱北京`` (each ideograph is a word). Non-overlapping, in
+        order; an empty needle has none."""
+        if not needle:
+            return []
+        found: list[tuple[int, int]] = []
+        text = self.text
+        i = text.find(needle)
+        while i != -1:
+            end = i + len(needle)
+            if self.is_word_boundary(i) and self.is_word_boundary(end):
+                found.append((i, end))
+                i = text.find(needle, end)
+            else:
+                i = text.find(needle, i + 1)
+        return found
+
     # ------------------------------------------------------------------------------------------
     # Sentences
 

@@ -8,12 +8,16 @@ returned, so an ``OSError`` (disk full, permission denied) leaves the session as
 from __future__ import annotations
 
 import bisect
+import itertools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from . import routing
 from .errors import InputError, NotFoundError
+from .leases import RENEW_AT_MOST_EVERY, RENEW_SHARE
 from .model import (
+    CONTROL,
     GOLD,
     Document,
     DocumentRecord,
@@ -122,6 +126,19 @@ class SpanChange(Change):
 
 
 @dataclass(frozen=True)
+class OccurrencesChange(SpanChange):
+    """Every occurrence of a text in the article labelled at once (``*``): one save, one undo."""
+
+    text: str = ""
+
+    def describe(self) -> str:
+        spans = self.after or self.before
+        n = len(spans)
+        return (f"{spans[0].label}: {n} occurrence{'s' if n != 1 else ''} of "
+                f"“{_excerpt(self.text)}” labelled")
+
+
+@dataclass(frozen=True)
 class StatusChange(Change):
     doc_id: str
     before: str  # the status stored before ("new" when none was)
@@ -224,14 +241,27 @@ class AnnotationSession:
         self._rejected: set[tuple[int, int, str, str]] = set()
         self.links: list[LinkSuggestion] = []  # open relation and attribute suggestions
         self._offered_links: list[LinkSuggestion] = []
-
+        self._stored: list[Suggestion] = []  # suggestions stored with the open document for us
+        # This session's lease (see leases.py): the token it is kept under, the document it
+        # holds, and when the lease file was last written for it (time.time()).
+        self.holder = uuid.uuid4().hex
+        self.lease_doc: str | None = None
+        self._lease_written = 0.0
 
     # ---------------------------------------------------------------- documents
     def open(self, doc_id: str) -> Document:
+        """Open a document for annotation: its text and this annotator's work on it, and (out
+        of review) a lease on it, so that routing does not send more than ``overlap``
+        annotators to it at once."""
         record = self.project.record(doc_id)
         self.doc = record.document
         self.segments = Segments(record.text)
         self._take(record)
+        if self.reviewer is None and not (self.lease_doc == doc_id and self._lease_fresh()):
+            try:
+                self.take_lease(doc_id)
+            except OSError:
+                pass  # a project this account can only read: nothing to hold
         return self.doc
 
     def reload_spans(self) -> None:
@@ -240,10 +270,15 @@ class AnnotationSession:
         self._take(self.project.record(self.doc.id))
 
     def _take(self, record: DocumentRecord) -> None:
+        # A control's known answers are nobody's work to see: with them shown, a control would
+        # stand out from the other articles.
         self.spans = record.spans_of(self.annotator)
-        self.others = [s for s in record.spans if s.annotator != self.annotator]
+        self.others = [s for s in record.spans if s.annotator not in (self.annotator, CONTROL)]
         self.relations = record.relations_of(self.annotator)
-        self.other_relations = [r for r in record.relations if r.annotator != self.annotator]
+        self.other_relations = [r for r in record.relations
+                                if r.annotator not in (self.annotator, CONTROL)]
+        self._stored = [Suggestion(s.start, s.end, s.label, s.source)
+                        for s in record.suggestions_for(self.annotator)]
         self.article_labels = record.article_labels_of(self.annotator)
         self.status = record.status_of(self.annotator)
         self._rejected = {r.full_key for r in record.rejections_of(self.annotator)}
@@ -252,9 +287,33 @@ class AnnotationSession:
     def first_unfinished(self, after: str | None = None) -> str | None:
         """The next document (after ``after``, wrapping round) that still needs this annotator.
 
-        Task routing: a document this annotator finished (done or skipped) is passed over, and so
-        is one that ``overlap`` other annotators (the project setting) have already done, unless
-        this annotator has started it. ``self.queue`` (review mode) replaces corpus order."""
+        Task routing (``routing.py``): a document this annotator finished (done or skipped) is
+        passed over, and so is one that ``overlap`` other annotators (the project setting) have
+        done or hold a live lease on, unless this annotator has started it; one control document
+        in every ``control_every`` articles finished; ``order = "uncertain"`` puts the learned
+        model's least certain articles first. This reads; :meth:`claim_next` also takes the
+        lease. ``self.queue`` (review mode) replaces all that with its own order."""
+        if self.queue is not None or self.reviewer is not None:
+            return self._next_in_queue(after)
+        return routing.next_document(self.project, self.annotator, after,
+                                     self.project.leases.holders_of(exclude=self.annotator))
+
+    def claim_next(self, after: str | None = None) -> str | None:
+        """:meth:`first_unfinished` and a lease on the document it gives, in one step under the
+        leases' lock: annotators asking at the same moment, in any number of processes, are
+        each given a document the others' leases do not already fill. Open it with
+        :meth:`open` (which keeps this lease)."""
+        if self.queue is not None or self.reviewer is not None:
+            return self._next_in_queue(after)
+        leases = self.project.leases
+        with leases.locked():
+            doc_id = routing.next_document(self.project, self.annotator, after,
+                                           leases.holders_of(exclude=self.annotator))
+            if doc_id is not None:
+                self.take_lease(doc_id)
+        return doc_id
+
+    def _next_in_queue(self, after: str | None) -> str | None:
         ids = self.queue if self.queue is not None else [d.id for d in self.project.documents()]
         if after in ids:
             i = ids.index(after) + 1
@@ -271,6 +330,36 @@ class AnnotationSession:
                 continue
             return doc_id
         return None
+
+    # ------------------------------------------------------------------- leases
+    def take_lease(self, doc_id: str) -> None:
+        """Hold ``doc_id`` for ``lease_minutes`` (this session's lease moves from its last
+        document to this one)."""
+        self.project.leases.take(self.holder, doc_id, self.annotator)
+        self.lease_doc = doc_id
+        self._lease_written = self.project.leases.clock()
+
+    def _lease_fresh(self) -> bool:
+        leases = self.project.leases
+        interval = min(leases.seconds * RENEW_SHARE, RENEW_AT_MOST_EVERY)
+        return leases.clock() - self._lease_written < interval
+
+    def renew_lease(self) -> bool:
+        """The annotator is at work: keep the open document's lease alive. Call it on every key
+        or click: it writes the leases file at most once every tenth of ``lease_minutes`` (and
+        at most once a minute), else does nothing. True when it wrote."""
+        if self.lease_doc is None or self._lease_fresh():
+            return False
+        if self.project.leases.renew(self.holder) is None:  # released elsewhere: take it anew
+            self.project.leases.take(self.holder, self.lease_doc, self.annotator)
+        self._lease_written = self.project.leases.clock()
+        return True
+
+    def release_lease(self) -> None:
+        """Give this session's lease up (on quitting): its document is free for others at once."""
+        if self.lease_doc is not None:
+            self.project.leases.release(self.holder)
+            self.lease_doc = None
 
     def neighbour(self, step: int) -> str | None:
         """The document ``step`` places away in corpus order, or None at either end."""
@@ -301,6 +390,12 @@ class AnnotationSession:
         return self.segments.sentence_at(caret)
 
     # ---------------------------------------------------------------- suggestions
+    def stored_suggestions(self) -> list[Suggestion]:
+        """The suggestions stored with the open document for this annotator (``tui-reader
+        label-all --as-suggestions``), read when it was opened: pass them to
+        :meth:`set_suggestions` with the rules' (accepted with ``a``/``A`` like those)."""
+        return list(self._stored)
+
     def set_suggestions(self, suggestions: Sequence[Suggestion | LinkSuggestion]) -> None:
         """Suggestions (or, in review, other annotators' spans, relations and attributes) for the
         open document; those this annotator already has or turned down are left out."""
@@ -317,13 +412,16 @@ class AnnotationSession:
 
     def _refresh_links(self) -> None:
         """The relation and attribute suggestions still open: not done, not turned down."""
+        self.links = []
+        if not self._offered_links:  # the usual case: nothing to look through on every label
+            return
         by_key = {s.key: s for s in self.spans}
+        by_id = {s.id: s for s in (*self.spans, *self.others)}
         have = set()
         for relation in self.relations:
-            head, child = self.span(relation.head), self.span(relation.child)
+            head, child = by_id.get(relation.head), by_id.get(relation.child)
             if head is not None and child is not None:
                 have.add((head.key, child.key, relation.label))
-        self.links = []
         for link in self._offered_links:
             if isinstance(link, RelationSuggestion):
                 done = link.key in have
@@ -427,7 +525,12 @@ class AnnotationSession:
         None (nothing saved, nothing to undo) when that span already has this label.
         """
         assert self.doc is not None
-        same = next((s for s in self.spans if (s.start, s.end) == (start, end)), None)
+        # self.spans is sorted by start: look where ``start`` begins, not through them all.
+        at = bisect.bisect_left(self.spans, start, key=lambda s: s.start)
+        same = next((s for s in itertools.islice(self.spans, at, None)
+                     if s.start != start or s.end == end), None)
+        if same is not None and (same.start, same.end) != (start, end):
+            same = None
         if same is not None:
             if same.label == label:
                 return None
@@ -435,6 +538,37 @@ class AnnotationSession:
         span = self.project.add_span(self.doc.id, start, end, label, self.annotator,
                                      text=self.doc.text)
         return self._record(SpanChange(self.doc.id, "add", (), (span,)))
+
+    def label_every(self, text_or_span: str | Span | tuple[int, int], label: str) -> Change | None:
+        """Label every occurrence in the open article of a text (given as text, as one of the
+        annotator's spans, or as a selection's (start, end)) with ``label``: exact text (same
+        case), both ends on word boundaries (``Segments.occurrences``), surrounding whitespace
+        of the text left out. Places inside a span of this annotator with that label already
+        are passed over; other spans are left as they are (an occurrence labelled otherwise gets
+        a second span). One save and one undo step for all of them; None when every occurrence
+        already holds the label. InputError for an empty text or an unknown label."""
+        assert self.doc is not None and self.segments is not None
+        if isinstance(text_or_span, Span):
+            needle = text_or_span.text
+        elif isinstance(text_or_span, tuple):
+            needle = self.doc.text[text_or_span[0]:text_or_span[1]]
+        else:
+            needle = text_or_span
+        needle = needle.strip()
+        if not needle:
+            raise InputError("nothing to look for: the text is empty")
+        if label not in self.project.config.label_names:
+            raise InputError(f"unknown label {label!r} (this project's labels: "
+                             f"{', '.join(self.project.config.label_names)})")
+        held = [(s.start, s.end) for s in self.spans if s.label == label]
+        spans = [self.project.new_span(self.doc.id, start, end, label, self.annotator,
+                                       text=self.doc.text)
+                 for start, end in self.segments.occurrences(needle)
+                 if not any(s <= start and end <= e for s, e in held)]
+        if not spans:
+            return None
+        self.project.replace_spans(self.doc.id, (), spans)
+        return self._record(OccurrencesChange(self.doc.id, "add", (), tuple(spans), text=needle))
 
     def delete(self, span_id: str) -> Change | None:
         """Delete one of this annotator's spans, and its relations with it."""

@@ -99,6 +99,22 @@ def write_json_atomic(path: str | os.PathLike[str], data: Any, *, fsync: bool = 
             os.close(dir_fd)
 
 
+def append_at(path: str | os.PathLike[str], offset: int, data: bytes, *, fsync: bool = True) -> None:
+    """Write ``data`` at ``offset`` of ``path`` (made if missing) and cut the file there: an
+    append after the last good byte, whatever a crash left beyond it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o664)
+    try:
+        os.ftruncate(fd, offset)
+        os.lseek(fd, offset, os.SEEK_SET)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        if fsync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class AtomicStorage(Storage):
     """TinyDB storage: orjson, opened by path on every read, replaced atomically on every write."""
 

@@ -14,13 +14,15 @@ is written without fsync for that reason.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import journal
 from .errors import CorruptFileError
-from .model import DocProgress, status_for
+from .journal import RowChange
+from .model import CONTROL, DocProgress, status_for
 from .storage import FlockLock, read_json_file, write_json_atomic
 
 Row = dict[str, Any]
@@ -33,6 +35,7 @@ class AnnotatorSummary:
     relations: dict[str, int] = field(default_factory=dict)  # relations by label
     article_labels: dict[str, list[str]] = field(default_factory=dict)  # group -> values
     seconds: float = 0.0
+    updated: str = ""  # when the status was set (ISO time), if known
 
     @property
     def spans(self) -> int:
@@ -53,16 +56,25 @@ class DocSummary:
     def done_by(self) -> tuple[str, ...]:
         return tuple(sorted(n for n, a in self.annotators.items() if a.status == "done"))
 
+    @property
+    def is_control(self) -> bool:
+        """A control document (see ``DocumentRecord.is_control``)."""
+        control = self.annotators.get(CONTROL)
+        return control is not None and control.status == "done"
+
     def touched_by(self) -> list[str]:
         """Who labelled something here (spans or the article) or set a status."""
         return sorted(n for n, a in self.annotators.items()
                       if a.labels or a.status is not None or a.article_labels)
 
     def progress(self, annotator: str) -> DocProgress:
+        """As ``DocumentRecord.progress``: a control's known answers are nobody's work."""
         own = self.annotators.get(annotator)
+        control = self.annotators.get(CONTROL)
         return DocProgress(status=self.status_of(annotator),  # type: ignore[arg-type]
-                           spans=own.spans if own else 0, all_spans=self.spans,
-                           done_by=self.done_by())
+                           spans=own.spans if own else 0,
+                           all_spans=self.spans - (control.spans if control else 0),
+                           done_by=tuple(n for n in self.done_by() if n != CONTROL))
 
 
 def summarize(tables: dict[str, Any]) -> Row:
@@ -81,6 +93,8 @@ def summarize(tables: dict[str, Any]) -> Row:
         relations[row["label"]] = relations.get(row["label"], 0) + 1
     for row in tables.get("status", {}).values():
         person(row["annotator"])["status"] = row["status"]
+        if row.get("updated"):
+            person(row["annotator"])["updated"] = row["updated"]
     for row in tables.get("labels", {}).values():
         person(row["annotator"]).setdefault("article_labels", {})[row["group"]] = list(row["values"])
     for row in tables.get("time", {}).values():
@@ -88,15 +102,74 @@ def summarize(tables: dict[str, Any]) -> Row:
     return {"spans": len(spans), "annotators": people}
 
 
+def updated(row: Row, changes: Iterable[RowChange]) -> Row:
+    """``row`` (a summary as :func:`summarize` makes it) after ``changes``: what a write costs
+    stays proportional to what it changed, not to the spans the document holds."""
+    people: dict[str, Row] = dict(row["annotators"])
+    copied: set[str] = set()
+    spans = row["spans"]
+
+    def person(name: str) -> Row:
+        if name not in copied:
+            copied.add(name)
+            people[name] = {k: dict(v) if isinstance(v, dict) else v
+                            for k, v in people.get(name, {}).items()}
+        return people[name]
+
+    def count(name: str, kind: str, label: str, step: int) -> None:
+        counts = person(name).setdefault(kind, {})
+        counts[label] = counts.get(label, 0) + step
+        if counts[label] <= 0:
+            del counts[label]
+
+    for change in changes:
+        for step, r in ((-1, change.before), (1, change.after)):
+            if r is None:
+                continue
+            table = change.table
+            if table == "spans":
+                count(r["annotator"], "labels", r["label"], step)
+                spans += step
+            elif table == "relations":
+                count(r["annotator"], "relations", r["label"], step)
+            elif table == "status":
+                mine = person(r["annotator"])
+                mine.pop("status", None)
+                mine.pop("updated", None)
+                if step > 0:
+                    mine["status"] = r["status"]
+                    if r.get("updated"):
+                        mine["updated"] = r["updated"]
+            elif table == "labels":
+                groups = person(r["annotator"]).setdefault("article_labels", {})
+                groups.pop(r["group"], None)
+                if step > 0:
+                    groups[r["group"]] = list(r["values"])
+            elif table == "time":
+                mine = person(r["annotator"])
+                mine.pop("seconds", None)
+                if step > 0:
+                    mine["seconds"] = r["seconds"]
+    for name in copied:  # as summarize leaves them: no empty parts, no one with nothing
+        mine = {k: v for k, v in people[name].items() if v or not isinstance(v, dict)}
+        if mine:
+            people[name] = mine
+        else:
+            del people[name]
+    return {"spans": spans, "annotators": people}
+
+
 def _summary(doc_id: str, row: Row) -> DocSummary:
     return DocSummary(doc_id, row["spans"], {
         name: AnnotatorSummary(a.get("status"), a.get("labels", {}), a.get("relations", {}),
-                               a.get("article_labels", {}), a.get("seconds", 0.0))
+                               a.get("article_labels", {}), a.get("seconds", 0.0),
+                               a.get("updated", ""))
         for name, a in row["annotators"].items()
     }, row.get("file"))
 
 
 def _identity(path: Path) -> list[int] | None:
+    """An index file's identity (a document's: ``journal.identity``)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -132,12 +205,22 @@ class SummaryIndex:
         self._cache[stripe] = (identity, rows)
         return rows
 
-    def put(self, doc_id: str, tables: dict[str, Any], later: bool = False) -> None:
-        """Record the summary of a document just written (the caller holds its stripe's lock);
-        ``later``: keep it until :meth:`flush` (an import writes thousands of documents, and each
-        index file once is enough)."""
+    def put(self, doc_id: str, tables: dict[str, Any], changes: list[RowChange] | None = None,
+            before: list[int] | None = None, later: bool = False) -> None:
+        """Record the summary of a document just written (the caller holds its stripe's lock):
+        its summary before, updated by ``changes``, when that summary was made from the files
+        as they were before the write (``before``: their identity then); else made anew.
+        ``later``: keep it until :meth:`flush` (an import writes thousands of documents, and
+        each index file once is enough)."""
         stripe = self._stripe_of(doc_id)
-        row = {**summarize(tables), "file": _identity(self._path_of(doc_id))}
+        row = None
+        if changes is not None and before is not None:
+            old = self._pending.get(stripe, {}).get(doc_id) or self._rows(stripe).get(doc_id)
+            if old is not None and old.get("file") == before:
+                row = updated(old, changes)
+        if row is None:
+            row = summarize(tables)
+        row["file"] = journal.identity(self._path_of(doc_id))
         if later:
             self._pending.setdefault(stripe, {})[doc_id] = row
             return
@@ -160,14 +243,28 @@ class SummaryIndex:
     def get(self, doc_id: str, read_tables: Callable[[], dict[str, Any]]) -> DocSummary:
         stripe = self._stripe_of(doc_id)
         row = self._rows(stripe).get(doc_id)
-        if row is not None and row.get("file") == _identity(self._path_of(doc_id)):
+        if row is not None and row.get("file") == journal.identity(self._path_of(doc_id)):
             return _summary(doc_id, row)
         # Missing or stale (a project made before the index, or a crash between the two
         # writes): read the document, and mend the index under the stripe's lock.
         with self._lock_of(stripe):
             tables = read_tables()
             self.put(doc_id, tables)
-        return _summary(doc_id, {**summarize(tables), "file": _identity(self._path_of(doc_id))})
+        return _summary(doc_id, {**summarize(tables),
+                                 "file": journal.identity(self._path_of(doc_id))})
+
+    def row(self, doc_id: str) -> Row | None:
+        """One document's row as stored (a stat of its index file; see :meth:`rows`)."""
+        return self._rows(self._stripe_of(doc_id)).get(doc_id)
+
+    def rows(self, stripes: range) -> dict[str, Row]:
+        """Every summary row in the index files, by document id, as stored (a stat per index
+        file; a file is parsed again only when it changed). Not checked against the document
+        files: for decisions that may be a moment out of date, such as routing."""
+        out: dict[str, Row] = {}
+        for stripe in stripes:
+            out.update(self._rows(stripe))
+        return out
 
     def identities(self, stripes: range) -> dict[int, list[int] | None]:
         """The identity (inode, mtime, size) of each index file: a stat each."""

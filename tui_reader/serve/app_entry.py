@@ -84,7 +84,7 @@ def _run_app(argv: list[str], log: TextIO, project: Project | None) -> int:
         if project is None:
             project = Project.open(args.db)
         app = AnnotatorApp(project, check_annotator_name(args.annotator, "--annotator"),
-                           suggest=project.config.suggest)
+                           suggest=project.config.suggest, ml_backend=project.config.ml_backend)
     except TuiReaderError as err:
         print(f"tui-reader: {err}", file=log)
         return 2

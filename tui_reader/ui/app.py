@@ -21,10 +21,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from ..core.errors import TuiReaderError
-from ..core.review import review_queue, review_suggestions
+from ..core.model import Span
+from ..core.review import article_label_votes, review_queue, review_suggestions
+from ..core.schema import RelationType
 from ..core.session import AnnotationSession, Change
 from ..core.store import Project
-from ..core.suggest.suggestion import Suggestion
+from ..core.suggest.suggestion import LinkSuggestion, RelationSuggestion, Suggestion
 from .activity import TIME_FLUSH_SECONDS, ActivityClock
 from .keymap import APP_KEYS, bindings
 from .learning import LearnedSuggestions
@@ -37,7 +39,13 @@ from .widgets.reading_pane import ReadingPane
 from .widgets.status_line import Notice, StatusLine, Tone
 
 if TYPE_CHECKING:
+    from ..core.suggest.ml_backend import BackgroundSuggester
     from ..core.suggest.rules import Rule
+
+
+def quoted(text: str) -> str:
+    """``text`` in quotation marks, unless it is a quotation already."""
+    return text if text[:1] in "“\"«„‘'" else f"“{text}”"
 
 POLL_SECONDS = 3.0  # how often teammates' progress is picked up
 FIRST_SCAN_DELAY = 0.3  # seconds after start-up before the article list's statuses are read
@@ -56,9 +64,11 @@ class AnnotatorApp(App[None]):
     snap_words: reactive[bool] = reactive(True)  # selections snap to whole words (W toggles)
 
     def __init__(self, project: Project, annotator: str, *, suggest: bool = True,
-                 rules: list[Rule] | None = None, reviewer: str | None = None) -> None:
+                 rules: list[Rule] | None = None, reviewer: str | None = None,
+                 ml_backend: str | None = None) -> None:
         """``rules``: suggestion rules besides the built-in ones (--patterns). ``reviewer``:
-        review mode, labelling the gold layer from every annotator's spans."""
+        review mode, labelling the gold layer from every annotator's spans. ``ml_backend``: the
+        URL of a model server (Label Studio's ML backend protocol) to suggest with."""
         super().__init__()
         self.project = project
         self.reviewer = reviewer
@@ -71,6 +81,16 @@ class AnnotatorApp(App[None]):
         self.saver = Saver(show=self._say, bell=self.bell, reload=self._reload_current,
                            every=self.set_interval)
         self.activity = ActivityClock()
+        self._connect_from: Span | None = None  # the first end of a relation being made with c
+        self._links: list[LinkSuggestion] = []  # relation suggestions of the open article
+        self.ml: BackgroundSuggester | None = None
+        if ml_backend and self.suggest:
+            from ..core.suggest.ml_backend import BackgroundSuggester, MLBackend
+
+            self.ml = BackgroundSuggester(
+                MLBackend(ml_backend, project.config.label_names),
+                on_result=lambda key, found: self._from_thread(self._ml_answered, key),
+                on_error=lambda line: self._from_thread(self._ml_failed, line))
         if reviewer is not None:
             self.sub_title = f"review by {reviewer}"
         for label in project.config.labels:
@@ -118,8 +138,8 @@ class AnnotatorApp(App[None]):
         else:
             self.table.set_documents(self.project.documents())
         self._fit_to_width(self.size.width)
-        try:
-            first = self.session.first_unfinished() or self.session.neighbour(0)
+        try:  # the next article this annotator should do, held for them (leases.py)
+            first = self.session.claim_next() or self.session.neighbour(0)
         except (OSError, TuiReaderError):  # a damaged file on the way: start at the top
             first = self.session.neighbour(0)
         if first is None:
@@ -143,8 +163,10 @@ class AnnotatorApp(App[None]):
 
     # ------------------------------------------------------------- the list
     def on_article_browser_scanned(self, event: ArticleBrowser.Scanned) -> None:
-        if event.current_changed and not event.first and not self.saver.unsaved:
-            self._reload_current()
+        doc = self.session.doc
+        if (event.current_changed and not event.first and not self.saver.unsaved
+                and doc is not None and self.project.changed_elsewhere(doc.id)):
+            self._reload_current()  # not after our own writes: the session has them already
         if event.first:
             self._maybe_train()
 
@@ -167,7 +189,13 @@ class AnnotatorApp(App[None]):
     def train_model(self) -> None:
         """(Re)train the learned suggestions, off the UI thread (in the model's own process)."""
         if self.learned.train():
-            self.call_from_thread(self._use_model)
+            self._from_thread(self._use_model)
+            if self.project.config.order == "uncertain" and self.reviewer is None:
+                from ..core.ranking import rank_in_background
+
+                # The queue's order is rewritten by a process of its own, at low priority.
+                rank_in_background(self.project.root, self.session.annotator,
+                                   self.project.config.model_threshold).wait()
 
     def _use_model(self) -> None:
         first = not self.learned.ready
@@ -186,7 +214,7 @@ class AnnotatorApp(App[None]):
     def _show_model_suggestions(self, doc_id: str, suggestions: list[Suggestion]) -> None:
         if self.session.doc is None or self.session.doc.id != doc_id:
             return  # the annotator moved on
-        self.session.set_suggestions(suggestions)
+        self.session.set_suggestions([*suggestions, *self._links])
         self.pane.set_suggestions(self.session.suggestions)
         self._show_details()
 
@@ -250,21 +278,69 @@ class AnnotatorApp(App[None]):
         session = self.session
         if session.doc is None:
             return
+        self._links = []
         if self.reviewer is not None:
-            suggestions = review_suggestions(self.project, session.doc.id)
+            suggestions: list[Suggestion | LinkSuggestion] = list(
+                review_suggestions(self.project, session.doc.id))
         elif self.suggest:
             from ..core.suggest.rules import apply_rules
 
             labels = self.project.config.label_names
-            suggestions = apply_rules(session.doc.text, session.segments, self.rules, labels)
+            spans = apply_rules(session.doc.text, session.segments, self.rules, labels)
+            if self.ml is not None:
+                from ..core.suggest.ml_backend import with_ml
+
+                # From the cache at once, else in the background: never a wait for the server.
+                found = self.ml.request(session.doc.text)
+                if found is not None:
+                    spans = with_ml(spans, found)
+            spans = [*spans, *session.stored_suggestions()]  # from label-all --as-suggestions
+            self._links = self._attribution(spans)
+            suggestions = [*spans, *(s for s in self._links if isinstance(s, Suggestion))]
+            self._links = [s for s in self._links if not isinstance(s, Suggestion)]
             if self.learned.ready:
                 # The model only where no rule fires, and only when fairly sure (measured on the
                 # gold set, that saves keys); its guesses arrive from its process a moment later.
-                self.fetch_model_suggestions(session.doc.id, session.doc.text, suggestions)
+                self.fetch_model_suggestions(session.doc.id, session.doc.text,
+                                             [s for s in suggestions if isinstance(s, Suggestion)])
+            suggestions += self._links
         else:
             suggestions = []
         session.set_suggestions(suggestions)
         self.pane.set_suggestions(session.suggestions)
+        self._show_details()
+
+    def _from_thread(self, callback: Callable[..., None], *args: object) -> None:
+        """Run ``callback`` on the app's loop from a background thread (nothing once it quit)."""
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app has ended
+
+    def _ml_answered(self, text_key: str) -> None:
+        from ..core.suggest.ml_backend import text_key as key_of
+
+        doc = self.session.doc
+        if doc is not None and key_of(doc.text) == text_key:
+            self._load_suggestions()  # the answer is in the cache now
+
+    def _ml_failed(self, line: str) -> None:
+        self.status_line.show(Notice(f"Model server: {line}", Tone.WARNING))
+
+    def _attribution(self, rule_spans: list[Suggestion]) -> list[Suggestion | LinkSuggestion]:
+        """Who said it: for the statements the rules suggest and the annotator's own, the named
+        source and the relation to it (when the project has a relation to ``source`` spans)."""
+        kind = next((r for r in self.project.config.schema.relations if "source" in r.children
+                     and "source" in self.project.config.label_names), None)
+        session = self.session
+        if kind is None or session.doc is None or session.segments is None:
+            return []
+        from ..core.suggest.attribution import attribution_suggestions
+
+        heads = {s.key for s in rule_spans if s.label in kind.heads}
+        heads |= {s.key for s in session.spans if s.label in kind.heads}
+        return list(attribution_suggestions(session.doc.text, session.segments, sorted(heads),
+                                            kind.name, "source"))
 
     def _show_spans(self) -> None:
         session = self.session
@@ -279,13 +355,61 @@ class AnnotatorApp(App[None]):
 
     def _show_details(self) -> None:
         caret = self.pane.caret
-        others = [s for s in self.session.others if s.start <= caret < s.end]
-        self.panel.show_details(self.session.spans_at(caret), others if self.show_others else [],
-                                self.session.suggestions_at(caret),
-                                "candidate" if self.reviewer else "suggestion")
+        session = self.session
+        others = [s for s in session.others if s.start <= caret < s.end]
+        mine = session.spans_at(caret)
+        about = {span.id: self._about(span) for span in mine}
+        links = [self._describe_link(link) for link in session.links_at(caret)]
+        self.panel.show_details(mine, others if self.show_others else [],
+                                session.suggestions_at(caret),
+                                "candidate" if self.reviewer else "suggestion", about, links)
+        self._show_linked(mine)
+
+    def _about(self, span: Span) -> list[str]:
+        """What the panel says of one of the annotator's spans beyond its label: its
+        attributes and its relations (``attributed_to → “Ana Ruiz”``)."""
+        schema = self.project.config.schema
+        meaning = {kind.name: kind.description for kind in schema.attributes_of(span.label)}
+        lines = [f"{name}: {('yes' if value else 'no') if isinstance(value, bool) else value}"
+                 + (f" · {meaning[name]}" if meaning.get(name) else "")
+                 for name, value in span.attributes.items()]
+        for relation in self.session.relations_of(span.id):
+            outgoing = relation.head == span.id
+            other = self.session.span(relation.child if outgoing else relation.head)
+            kind = schema.relation(relation.label)
+            lines.append(f"{relation.label} {'→' if outgoing else '←'} "
+                         f"{quoted(other.text) if other is not None else '?'}"
+                         + (f" · {kind.description}" if kind and kind.description else ""))
+        return lines
+
+    def _describe_link(self, link: LinkSuggestion) -> str:
+        text = self.session.doc.text if self.session.doc else ""
+        if isinstance(link, RelationSuggestion):
+            return (f"{link.label}: {quoted(text[link.head[0]:link.head[1]])} → "
+                    f"{quoted(text[link.child[0]:link.child[1]])}  {link.source}")
+        return f"{link.name} = {link.value} on {quoted(text[link.span[0]:link.span[1]])}  {link.source}"
+
+    def _show_linked(self, at_caret: list[Span]) -> None:
+        """Mark the spans linked to the ones at the caret (or the first end of a c)."""
+        if self._connect_from is not None:
+            self.pane.set_linked([(self._connect_from.start, self._connect_from.end)])
+            return
+        extents = []
+        for span in at_caret:
+            for relation in self.session.relations_of(span.id):
+                other = self.session.span(relation.child if relation.head == span.id else relation.head)
+                if other is not None:
+                    extents.append((other.start, other.end))
+        self.pane.set_linked(sorted(set(extents)))
 
     def on_reading_pane_caret_moved(self, event: ReadingPane.CaretMoved) -> None:
         self._show_details()
+
+    def on_reading_pane_escaped(self, event: ReadingPane.Escaped) -> None:
+        if self._connect_from is not None:
+            self._connect_from = None
+            self._hint("No relation made.")
+            self._show_details()
 
     def on_reading_pane_selection_changed(self, event: ReadingPane.SelectionChanged) -> None:
         self.status_line.visual = event.selecting
@@ -323,22 +447,29 @@ class AnnotatorApp(App[None]):
 
         self.saver.save(lambda: self.session.label(name, start, end), after)
 
+    def _suggestion_here(self) -> Suggestion | LinkSuggestion | None:
+        """The suggestion at the caret: the shortest span suggestion over it, else a relation
+        or attribute suggestion touching it."""
+        spans = self.session.suggestions_at(self.pane.caret)
+        if spans:
+            return spans[0]
+        links = self.session.links_at(self.pane.caret)
+        return links[0] if links else None
+
     def action_accept(self) -> None:
-        suggestions = self.session.suggestions_at(self.pane.caret)
-        if not suggestions:
+        suggestion = self._suggestion_here()
+        if suggestion is None:
             self.bell()
             self._hint("No suggestion at the caret (> and < jump to the next and previous).")
             return
-        suggestion = suggestions[0]  # the shortest, where several cover the caret
         self.saver.save(lambda: self.session.accept(suggestion), self._after_span_change)
 
     def action_reject(self) -> None:
-        suggestions = self.session.suggestions_at(self.pane.caret)
-        if not suggestions:
+        suggestion = self._suggestion_here()
+        if suggestion is None:
             self.bell()
             self._hint("No suggestion at the caret to reject.")
             return
-        suggestion = suggestions[0]
         self.saver.save(lambda: self.session.reject(suggestion, by=self.reviewer),
                         self._after_span_change)
 
@@ -359,6 +490,54 @@ class AnnotatorApp(App[None]):
 
         self.saver.save(lambda: self.session.accept_many(chosen), after)
 
+    def action_label_every(self) -> None:
+        """``*``: the text of the span at the caret (or of the selection), labelled wherever else
+        it occurs in this article; a selection asks which label."""
+        if self.session.doc is None:
+            return
+        selection = self.pane.selection()
+        if selection is not None and selection[0] < selection[1]:
+            from rich.text import Text
+
+            from .screens.choose_span import ChooseScreen
+
+            target = self.session.target(selection, self.pane.caret, self.snap_words)
+            if target is None:
+                self.bell()
+                self._hint("Nothing to look for in the selection (only whitespace).")
+                return
+            start, end = target
+            text = self.session.doc.text[start:end].strip()
+            options = [(label.name, Text(label.name)) for label in self.project.config.labels]
+            self.push_screen(ChooseScreen(f"Label every “{text[:30]}” as", options),
+                             lambda name: self._label_every((start, end), name) if name else None)
+            return
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._hint("* labels every occurrence of a span's text: put the caret on a span of "
+                       "yours, or select the text first.")
+            return
+        self._pick_span(spans, "Every occurrence of which span?", lambda span_id: self._label_every(
+            self.session.span(span_id), None))
+
+    def _label_every(self, what: Span | tuple[int, int] | None, label: str | None) -> None:
+        if what is None:
+            return
+        name = label or (what.label if isinstance(what, Span) else "")
+
+        def after(change: Change | None) -> None:
+            self.pane.clear_selection()
+            self._show_spans()
+            self._update_header()
+            if change is None:
+                self._hint(f"Every occurrence is {name} already.")
+            else:
+                self._hint(f"{change.describe()} (one u undoes them all).")
+                self._count_label()
+
+        self.saver.save(lambda: self.session.label_every(what, name), after)
+
     def action_suggestion(self, step: int) -> None:
         caret = self.pane.caret
         starts = [p.start for p in self.session.suggestions]
@@ -375,20 +554,167 @@ class AnnotatorApp(App[None]):
             self.bell()
             self._hint("No span of yours at the caret.")
             return
+        self._pick_span(spans, "Delete which span?", self._delete)
+
+    def _pick_span(self, spans: list[Span], question: str, then: Callable[[str], None]) -> None:
+        """``then`` the span at the caret: the only one, or the one chosen where they overlap."""
         if len(spans) == 1:
-            self._delete(spans[0].id)
+            then(spans[0].id)
             return
-
-        def chosen(span_id: str | None) -> None:
-            if span_id:
-                self._delete(span_id)
-
         from .screens.choose_span import ChooseSpanScreen
 
-        self.push_screen(ChooseSpanScreen(spans), chosen)
+        self.push_screen(ChooseSpanScreen(spans, question),
+                         lambda span_id: then(span_id) if span_id else None)
 
     def _delete(self, span_id: str) -> None:
-        self.saver.save(lambda: self.session.delete(span_id), self._after_span_change)
+        relations = self.session.relations_of(span_id)
+        if not relations:
+            self.saver.save(lambda: self.session.delete(span_id), self._after_span_change)
+            return
+        from rich.text import Text
+
+        from .screens.choose_span import ChooseScreen
+
+        span = self.session.span(span_id)
+        options = [("span", Text(f"the {span.label if span else ''} span, and its "
+                                 f"{len(relations)} relation{'s' * (len(relations) > 1)}"))]
+        for relation in relations:
+            outgoing = relation.head == span_id
+            other = self.session.span(relation.child if outgoing else relation.head)
+            arrow, shown = "→" if outgoing else "←", other.text if other else "?"
+            options.append((relation.id, Text(f"the relation {relation.label} {arrow} {quoted(shown)}")))
+
+        def chosen(choice: str | None) -> None:
+            if choice == "span":
+                self.saver.save(lambda: self.session.delete(span_id), self._after_span_change)
+            elif choice:
+                self.saver.save(lambda: self.session.disconnect(choice), self._after_span_change)
+
+        self.push_screen(ChooseScreen("Delete what?", options), chosen)
+
+    # ------------------------------------------------ relations and attributes
+    def action_connect(self) -> None:
+        """``c`` on one span, then ``c`` on another: the relation the config allows between
+        their labels, oriented by the config whichever was first."""
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._hint("No span of yours at the caret: c links two of your spans.")
+            return
+        self._pick_span(spans, "Link which span?", self._connect_end)
+
+    def _connect_end(self, span_id: str) -> None:
+        span = self.session.span(span_id)
+        if span is None:
+            return
+        first, self._connect_from = self._connect_from, None
+        if first is None:
+            if not any(r.fits(span.label, lab) or r.fits(lab, span.label)
+                       for r in self.project.config.schema.relations
+                       for lab in self.project.config.label_names):
+                self.bell()
+                self._hint(f"No relation starts or ends at a {span.label} span (config.toml's "
+                           "[[relations]]).")
+                return
+            self._connect_from = span
+            self._hint(f"Linking from {span.label} “{span.text[:30]}”: move to the other span and "
+                       "press c (esc: no relation).")
+            self._show_details()
+            return
+        choices = self.session.relation_choices(first, span)
+        self._show_details()
+        if not choices:
+            self.bell()
+            self._hint("A span cannot be linked to itself." if first.id == span.id else
+                       f"No relation goes between a {first.label} and a {span.label} span "
+                       "(config.toml's [[relations]]).")
+            return
+        if len(choices) == 1:
+            self._link(*choices[0])
+            return
+        from rich.text import Text
+
+        from .screens.choose_span import ChooseScreen
+
+        options = [(str(n), Text(f"{kind.name}: {head.label} “{head.text[:20]}” → {child.label} "
+                                 f"“{child.text[:20]}”")) for n, (kind, head, child) in enumerate(choices)]
+        self.push_screen(ChooseScreen("Which relation?", options),
+                         lambda n: self._link(*choices[int(n)]) if n is not None else None)
+
+    def _link(self, kind: RelationType, head: Span, child: Span) -> None:
+        def after(change: Change | None) -> None:
+            self._show_spans()
+            if change is None:
+                self._hint(f"Already linked: {kind.name}.")
+
+        self.saver.save(lambda: self.session.connect(head, child, kind.name), after)
+
+    def action_attributes(self) -> None:
+        """``t``: the attributes of the span at the caret, number keys pick."""
+        spans = self.session.spans_at(self.pane.caret)
+        if not spans:
+            self.bell()
+            self._hint("No span of yours at the caret: t sets a span's attributes.")
+            return
+        self._pick_span(spans, "Attributes of which span?", self._edit_attributes)
+
+    def _edit_attributes(self, span_id: str) -> None:
+        span = self.session.span(span_id)
+        if span is None:
+            return
+        kinds = self.project.config.schema.attributes_of(span.label)
+        if not kinds:
+            self.bell()
+            self._hint(f"A {span.label} span has no attributes (config.toml's [[attributes]]).")
+            return
+        from .screens.values import Field, ValuesScreen
+
+        votes: dict[str, dict[str, list[str]]] = {}
+        for other in self.session.others:  # in review: what the annotators gave this span
+            if other.key == span.key:
+                for name, value in other.attributes.items():
+                    shown = ("yes" if value else "no") if isinstance(value, bool) else value
+                    votes.setdefault(name, {}).setdefault(shown, []).append(other.annotator)
+        fields = [Field(k.name, k.kind, k.values if k.kind == "choice" else ("yes", "no")
+                        if k.kind == "yes/no" else (), k.description,
+                        {v: tuple(who) for v, who in votes.get(k.name, {}).items()})
+                  for k in kinds]
+
+        def current() -> dict[str, object]:
+            now = self.session.span(span_id)
+            return dict(now.attributes) if now is not None else {}
+
+        def pick(name: str, value: object) -> None:
+            self.saver.save(lambda: self.session.set_attribute(span_id, name, value),  # type: ignore[arg-type]
+                            self._after_span_change)
+
+        self.push_screen(ValuesScreen(f"{span.label} “{span.text[:40]}”", fields, current, pick))
+
+    def action_article_labels(self) -> None:
+        """``T``: the labels of the whole article, number keys pick."""
+        doc = self.session.doc
+        groups = self.project.config.schema.article_labels
+        if doc is None or not groups:
+            self.bell()
+            self._hint("This project has no article labels (config.toml's [[article_labels]]).")
+            return
+        from .screens.values import Field, ValuesScreen
+
+        record = self.project.record(doc.id) if self.reviewer else None
+        fields = [Field(g.group, "multiple" if g.multiple else "choice", g.values, g.description,
+                        article_label_votes(record, g.group) if record else {}) for g in groups]
+
+        def current() -> dict[str, object]:
+            return {g.group: (list(self.session.article_labels.get(g.group, ())) if g.multiple
+                              else next(iter(self.session.article_labels.get(g.group, ())), None))
+                    for g in groups}
+
+        def pick(group: str, value: object) -> None:
+            values = value if isinstance(value, list) else [] if value is None else [value]
+            self.saver.save(lambda: self.session.set_article_labels(group, values),  # type: ignore[arg-type]
+                            self._after_span_change)
+
+        self.push_screen(ValuesScreen(f"Article: {doc.info.title[:50]}", fields, current, pick))
 
     def _after_span_change(self, change: Change | None) -> None:
         self._show_spans()
@@ -430,7 +756,7 @@ class AnnotatorApp(App[None]):
         def after(change: Change | None) -> None:
             self._show_spans()
             try:
-                following = self.session.first_unfinished(after=current)
+                following = self.session.claim_next(after=current)
             except (OSError, TuiReaderError) as err:  # another article's file is damaged
                 self._update_header()
                 self.status_line.add(Notice(f"  The next article could not be chosen: {err}",
@@ -523,6 +849,22 @@ class AnnotatorApp(App[None]):
 
         self.push_screen(StatsScreen(self.project))
 
+    def action_guidelines(self) -> None:
+        """``H``: the project's guidelines over the article; closing returns to it as it was."""
+        try:
+            text = self.project.guidelines()
+        except (OSError, TuiReaderError) as err:
+            self.bell()
+            self.status_line.show(Notice(f"The guidelines could not be read: {err}", Tone.WARNING))
+            return
+        if text is None:
+            self._hint(f"This project has no guidelines yet: write them in "
+                       f"{self.project.config.guidelines} in the project folder.")
+            return
+        from .screens.guidelines import GuidelinesScreen
+
+        self.push_screen(GuidelinesScreen(text, self.project.config.guidelines))
+
     def action_help(self) -> None:
         from .screens.help import HelpScreen  # loaded when first asked for
 
@@ -537,6 +879,7 @@ class AnnotatorApp(App[None]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)):
             self.activity.note_activity()
+            self._renew_lease()
         await super().on_event(event)
 
     def _flush_time(self) -> None:
@@ -545,9 +888,22 @@ class AnnotatorApp(App[None]):
         if doc is not None:
             self.activity.flush(partial(self.project.add_time, doc.id, self.session.annotator))
 
+    def _renew_lease(self) -> None:
+        # At most one small write a minute (session.renew_lease); never in the way of a key.
+        try:
+            self.session.renew_lease()
+        except (OSError, TuiReaderError):
+            pass  # the lease lapses; routing only loses a hint
+
     def on_unmount(self) -> None:
         self._flush_time()
+        try:  # the article is free for the others at once, not when the lease runs out
+            self.session.release_lease()
+        except (OSError, TuiReaderError):
+            pass
         self.learned.close()
+        if self.ml is not None:
+            self.ml.close()
 
     def on_key(self, event: events.Key) -> None:
         # Escape leaves the search box or the note field and returns to reading.

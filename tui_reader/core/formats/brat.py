@@ -27,6 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 from ..schema import Schema
 from .base import Writer
@@ -149,9 +152,68 @@ class BratWriter(Writer):
         (self.path / "ids.tsv").write_text("name\tid\n" + rows, encoding="utf-8", newline="\n")
 
 
+# ------------------------------------------------------------------------------ reading
+def read_brat_folder(folder: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A brat folder (this format's export, or brat's own data) as native records: ``<name>.txt``
+    with its ``.ann``: T lines as spans (a discontinuous span from its first fragment's start to
+    its last one's end), R lines as relations (``Arg1`` the head), A lines as attributes (a
+    value-less one is yes), ``AnnotatorNotes`` as notes. ``ids.tsv``, when there, gives each name
+    its document id back. Lines this reader does not know (events, normalisations) are passed
+    over; a broken line is kept out of its record and named in the record's ``problems``."""
+    ids: dict[str, str] = {}
+    ids_file = folder / "ids.tsv"
+    if ids_file.exists():
+        for line in ids_file.read_text(encoding="utf-8").splitlines()[1:]:
+            name, _, doc_id = line.partition("\t")
+            if name and doc_id:
+                ids[name] = doc_id
+    for ann in sorted(folder.glob("*.ann")):
+        txt = ann.with_suffix(".txt")
+        if not txt.exists():
+            continue
+        yield str(ann), _brat_record(ids.get(ann.stem, ann.stem), txt.read_text(encoding="utf-8"),
+                                     ann.read_text(encoding="utf-8"))
+
+
+def _brat_record(doc_id: str, text: str, ann: str) -> dict[str, Any]:
+    spans: dict[str, dict[str, Any]] = {}
+    relations: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for number, line in enumerate(ann.splitlines(), 1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        kind = fields[0][:1]
+        try:
+            if kind == "T":
+                label, _, where = fields[1].partition(" ")
+                pieces = [tuple(int(x) for x in piece.split()) for piece in where.split(";")]
+                spans[fields[0]] = {"id": fields[0], "start": pieces[0][0], "end": pieces[-1][1],
+                                    "label": label}
+            elif kind == "R":
+                label, arg1, arg2 = fields[1].split()
+                relations.append({"head": arg1.split(":", 1)[1], "child": arg2.split(":", 1)[1],
+                                  "label": label})
+            elif kind == "A":
+                parts = fields[1].split()
+                value: str | bool = parts[2] if len(parts) > 2 else True
+                spans[parts[1]].setdefault("attributes", {})[parts[0]] = value
+            elif kind == "#" and fields[1].startswith("AnnotatorNotes "):
+                spans[fields[1].split()[1]]["note"] = fields[2]
+        except (IndexError, KeyError, ValueError):
+            problems.append(f"line {number} not read: {line[:60]!r}")
+    record: dict[str, Any] = {"id": doc_id, "text": text, "spans": list(spans.values())}
+    if relations:
+        record["relations"] = relations
+    if problems:
+        record["problems"] = problems
+    return record
+
+
 FORMAT = Format(
     name="brat", summary="brat standoff: a .txt and .ann pair per document", writer=BratWriter,
     writes_folder=True, always_folder=True,
     cannot_carry=("line breaks at a span's edge (trimmed)", "text attributes", "article labels",
                   "more than one annotator's layer"),
+    read_folder=read_brat_folder, folder_marker="annotation.conf",
 )

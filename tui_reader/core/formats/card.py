@@ -1,7 +1,8 @@
 """The dataset card (``README.md``) written into every folder export.
 
 It says where the data came from (project, source folders), what the labels mean (from the
-project's ``config.toml``), how many documents and spans each split and label has, who annotated,
+project's ``config.toml``), the guidelines (``guidelines.py``), how many documents and spans each
+split and label has, who annotated,
 inter-annotator agreement where known (``agreement``: text from an agreement module; "not
 computed" otherwise), the offset convention, the export options and the tool version. For ``hf``
 exports it starts with the YAML header Hugging Face reads (splits and column types), so
@@ -14,6 +15,8 @@ from ... import __version__
 from ..agreement import agreement_markdown
 from ..store import Project
 from .base import ExportReport
+from .guidelines import FILE_NAME as GUIDELINES_FILE
+from .guidelines import guidelines_section
 from .registry import get_format
 
 _CONVENTION = (
@@ -61,6 +64,9 @@ def dataset_card(project: Project, report: ExportReport) -> str:
     out += [f"| {_cell(label.name)} | {_cell(label.description)} |" for label in project.config.labels]
     out.append("")
 
+    guidelines = project.guidelines()
+    out += guidelines_section(project, guidelines)
+
     out.append("## Counts\n")
     out.append("| | " + " | ".join(split_names) + " | total |")
     out.append("| --- |" + " --- |" * (len(split_names) + 1))
@@ -106,6 +112,8 @@ def dataset_card(project: Project, report: ExportReport) -> str:
         for path in split_report.files:
             out.append(f"- `{path.name}`" + (f": split {name}" if name else ""))
     out.append("- `labels.json`: label names, descriptions and BIO column names")
+    if guidelines is not None:
+        out.append(f"- `{GUIDELINES_FILE}`: the annotation guidelines")
     out.append("")
     out.append(f"Made with tui-reader {__version__}.\n")
     return "\n".join(out)

@@ -21,6 +21,11 @@ into one:
 ``union`` and ``majority`` leave the ``gold`` layer out (it is the adjudication, not a vote). With
 ``all_documents`` no document is left out; a document without the policy's layer has no spans.
 
+Control documents (``controls.py``) are left out of every export unless the filter's
+``include_controls``; even then their known answers (the ``control`` layer) are left out unless
+asked for by name (``annotator="control"`` or ``--gold annotator:control``): they are the lead's
+answer key, not anyone's work.
+
 Splits (:func:`parse_split`, :func:`assign_split`) are decided per document from a hash of the seed
 and the document id: adding documents never moves the others.
 """
@@ -36,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 from ..errors import InputError
-from ..model import GOLD, STATUSES, DocumentRecord, Span
+from ..model import CONTROL, GOLD, STATUSES, DocumentRecord, Span
 from ..store import Project
 
 POLICY_CHOICES = "--gold annotator:NAME, --gold union, --gold majority [--min-agree K], --gold adjudicated"
@@ -106,8 +111,12 @@ class ExportFilter:
     labels: tuple[str, ...] = ()
     status: str | None = None
     all_documents: bool = False
+    include_controls: bool = False  # control documents too (see the module docstring)
 
     def check(self, project: Project) -> None:
+        if self.annotator == CONTROL and not self.include_controls:
+            raise InputError(f"--annotator {CONTROL} keeps the known answers of control documents: "
+                             "it goes with --include-controls")
         unknown = [label for label in self.labels if label not in project.config.label_names]
         if unknown:
             raise InputError(
@@ -323,8 +332,16 @@ def export_docs(
             f"--annotator {flt.annotator} keeps only that annotator's spans: it cannot go with "
             f"--gold {gold.name}"
         )
+    if gold is not None and gold.kind == "annotator" and gold.annotator == CONTROL \
+            and not flt.include_controls:
+        raise InputError(f"--gold annotator:{CONTROL} keeps the known answers of control documents: "
+                         "it goes with --include-controls")
+    keep_answers = flt.annotator == CONTROL or (
+        gold is not None and gold.kind == "annotator" and gold.annotator == CONTROL)
     for record in project.records():
-        doc = export_doc(record, flt)
+        if record.is_control and not flt.include_controls:
+            continue
+        doc = export_doc(record, flt, keep_answers)
         if doc is None:
             continue
         out = apply_gold(doc, gold, keep_all=flt.all_documents)
@@ -335,13 +352,17 @@ def export_docs(
         yield out
 
 
-def export_doc(record: DocumentRecord, flt: ExportFilter) -> ExportDoc | None:
+def export_doc(record: DocumentRecord, flt: ExportFilter, keep_answers: bool = False,
+               ) -> ExportDoc | None:
     """One document as exports see it, with the filter's spans, relations, article labels and
-    statuses; None when the filter leaves it out (no gold policy applied yet)."""
+    statuses; None when the filter leaves it out (no gold policy applied yet). The ``control``
+    layer only with ``keep_answers``."""
     if flt.status is not None and flt.status not in record.statuses_shown(flt.annotator):
         return None
 
     def wanted(annotator: str) -> bool:
+        if annotator == CONTROL and not keep_answers:
+            return False
         return flt.annotator is None or annotator == flt.annotator
 
     marks = [m for m in record.statuses.values() if wanted(m.annotator)]

@@ -9,7 +9,8 @@ Layout:
 
 - one file (``target``) for a file format without ``split``;
 - a folder (``target``) otherwise: ``<split><suffix>`` per split (``train.jsonl``, ...; brat:
-  ``<split>/``), ``README.md`` (the dataset card) and ``labels.json``. ``hf`` is
+  ``<split>/``), ``README.md`` (the dataset card), ``labels.json`` and, when the project has
+  guidelines, ``guidelines.md``. ``hf`` is
   always a folder (without ``split`` its one split is ``train``); brat without split puts its
   files directly in ``target``. An empty ``hf`` split has no file (``datasets`` cannot load an
   empty JSON file); the card leaves it out.
@@ -30,6 +31,7 @@ from ..errors import InputError
 from ..store import Project
 from .base import ExportReport, Writer, WriterOptions
 from .dataset import ExportDoc, ExportFilter, GoldPolicy, assign_split, export_docs, parse_gold, parse_split
+from .guidelines import FILE_NAME as GUIDELINES_FILE
 from .hf import labels_json
 from .registry import Format, get_format
 from .tokens import tokenizer_name
@@ -82,7 +84,8 @@ def export_dataset(
     report.options = {
         "format": fmt, "gold": policy.name if policy else None, "annotator": flt.annotator,
         "labels": list(flt.labels), "status": flt.status, "all_documents": flt.all_documents,
-        "split": split, "seed": seed if split else None, "strict": strict, "lang": lang,
+        "include_controls": flt.include_controls, "split": split,
+        "seed": seed if split else None, "strict": strict, "lang": lang,
         "tokenizer": tokenizer_name(lang) if form.tokenized else None,
         "license": options.extra.get("license"),
     }
@@ -145,6 +148,9 @@ def export_dataset(
             labels = [(label.name, label.description) for label in project.config.labels]
             (staging / "labels.json").write_text(labels_json(labels, project.config.schema),
                                                  encoding="utf-8")
+            guidelines = project.guidelines()
+            if guidelines is not None:  # the annotators' instructions travel with the data
+                (staging / GUIDELINES_FILE).write_text(guidelines, encoding="utf-8")
             if card:
                 from .card import dataset_card
 

@@ -424,6 +424,9 @@ def hub_card(project: Project, report: ExportReport) -> str:
     out += [f"| {_cell(label.name)} | {_cell(label.description)} | "
             f"{report.total.labels[label.name]} |" for label in project.config.labels]
     out.append("")
+    from .guidelines import guidelines_section
+
+    out += guidelines_section(project, project.guidelines(), heading="### Guidelines")
     out.append("**Annotators.** " + (
         "Documents per annotator (or per gold layer) in this export: "
         + ", ".join(f"{_cell(n)} {c}" for n, c in sorted(report.total.annotators.items())) + "."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,10 @@ class Format:
     # ``read(record)`` turns it into the native record that import stores.
     detect: Callable[[Any], bool] | None = None
     read: Callable[[dict[str, Any], ReadContext], dict[str, Any]] | None = None
+    # A format written as a folder reads back from one: ``read_folder(folder)`` yields
+    # ``(where, native record)`` for a folder holding ``folder_marker``.
+    read_folder: Callable[[Path], Iterator[tuple[str, dict[str, Any]]]] | None = None
+    folder_marker: str = ""
     # A dataset card of the format's own (hf: the Hub's), instead of card.dataset_card.
     card: Callable[[Project, ExportReport], str] | None = None
     options: dict[str, str] = field(default_factory=dict)  # format-specific WriterOptions.extra keys
@@ -97,6 +101,12 @@ def get_format(name: str) -> Format:
         return formats()[name]
     except KeyError:
         raise InputError(f"unknown format {name!r} (one of: {', '.join(formats())})") from None
+
+
+def folder_format(folder: Path) -> Format | None:
+    """The format a folder was written in, when one reads folders back (brat)."""
+    return next((f for f in formats().values() if f.read_folder is not None and f.folder_marker
+                 and (folder / f.folder_marker).is_file()), None)
 
 
 def readable_formats() -> list[Format]:

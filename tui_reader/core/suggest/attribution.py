@@ -3,7 +3,8 @@ as a ``source`` span linked to the statement by the project's attribution relati
 
 News writing names its speakers in a few fixed ways, and those are all this rule reads:
 
-- after a quotation: ``…,” said Ana Ruiz.`` / ``…,” Ana Ruiz added.`` / ``…,” Ruiz later tweeted.``
+- after a quotation: ``…,” said Ana Ruiz.`` / ``…,” said the minister Ana Ruiz.`` /
+  ``…,” Ana Ruiz added.`` / ``…,” Ruiz later tweeted.``
 - as the subject of a verb of saying that opens the statement: ``Ana Ruiz said that …``,
   ``At the same time, the minister Ana Ruiz demanded that …``
 - before a quotation it introduces: ``Ana Ruiz said: “…”``
@@ -33,13 +34,15 @@ _VERBS = (
     r"posted|urged|predicted|promised|denied|asserted|complained|expressed|replied|answered|"
     r"asked|concluded|observed|commented|remarked|reported|pointed out"
 )
-_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
+_WORD = r"[A-ZÀ-ÖØ-Þ](?:\.|[\w'’-]*)"  # a capitalised word, or an initial ("J.")
 _PARTICLE = r"(?:de|del|la|las|los|van|von|der|da|di|du|y|bin|ibn|al|el|of|for|and)"
 _NAME = rf"{_WORD}(?:\s+(?:{_PARTICLE}\s+)*{_WORD}){{0,5}}"
 _ADVERB = r"(?:\w+ly\s+|later\s+|also\s+|then\s+|once again\s+|again\s+)?"
 
+# A description may stand between a verb and the name: "said the minister Ana Ruiz".
+_DESCRIPTION = r"(?:(?:the|a|an|its|his|her|their)\s+)?(?:[a-z][\w-]*\s+){0,3}?"
 _AFTER = re.compile(
-    rf"\A[\s,]*(?:[\"”»’']\s*)?,?\s*(?:(?:{_VERBS})\s+(?P<after_verb>{_NAME})"
+    rf"\A[\s,]*(?:[\"”»’']\s*)?,?\s*(?:(?:{_VERBS})\s+{_DESCRIPTION}(?P<after_verb>{_NAME})"
     rf"|(?P<before_verb>{_NAME})\s+{_ADVERB}(?:{_VERBS})\b)"
 )
 _OPENING = re.compile(rf"(?:[^,.\n]{{0,40}},\s+)?(?P<name>{_NAME})\s+{_ADVERB}(?:{_VERBS})\b")

@@ -147,6 +147,21 @@ class SentenceModel:
         return [(classes[i], float(row[i])) for i, row in zip(best, probabilities)]
 
 
+    def margins(self, sentences: Sequence[str]) -> list[float]:
+        """For each sentence, how sure the model is: the probability of its most probable class
+        minus that of the second (0: torn between two, 1: certain)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            raise ValueError("the model is not trained yet (call fit first)")
+        if not sentences:
+            return []
+        probabilities = pipeline.predict_proba(list(sentences))
+        if probabilities.shape[1] < 2:
+            return [1.0] * len(sentences)
+        probabilities.sort(axis=1)
+        return [float(x) for x in probabilities[:, -1] - probabilities[:, -2]]
+
+
 # ------------------------------------------------------------------------------------------------
 # Training data from a project
 

@@ -54,6 +54,25 @@ class StatsScreen(ModalScreen[None]):
                                    self.project.config.label_names)
         self.app.call_from_thread(self.show, stats, report)
 
+    @staticmethod
+    def _controls(stats: dict[str, Any]) -> list[RenderableType]:
+        """Each annotator against the known answers of the control documents they finished."""
+        heading = Text(f"\nControl documents ({stats['control_documents']}): F1 against the "
+                       "known answers", style="underline")
+        if not stats["controls"]:
+            return [heading, Text("No control document finished yet.", style="dim")]
+        table = Table.grid(padding=(0, 2))
+        for name, score in stats["controls"].items():
+            weakest = sorted(((s["exact_f1"], label) for label, s in score["labels"].items()
+                              if s["exact_f1"] is not None))[:1]
+            table.add_row(Text(display_safe(name), style="bold"),
+                          Text(f"{score['documents']} done"),
+                          Text(f"F1 exact {num(score['exact_f1'])}"),
+                          Text(f"overlap {num(score['overlap_f1'])}"),
+                          Text(f"weakest: {display_safe(weakest[0][1])} {num(weakest[0][0])}"
+                               if weakest else "", style="dim"))
+        return [heading, table]
+
     def show(self, stats: dict[str, Any], report: AgreementReport) -> None:
         colors = {label.name: label.color for label in self.project.config.labels}
         parts: list[RenderableType] = [Text(f"{stats['documents']} documents · {stats['spans']} spans · "
@@ -72,6 +91,8 @@ class StatsScreen(ModalScreen[None]):
                                 f"{row['skipped']} skipped; "
                                 f"{stats['time'][name]['seconds'] / 3600:.1f} h"))
         parts += [Text("\nAnnotators: documents done", style="underline"), people]
+        if stats.get("control_documents"):
+            parts += self._controls(stats)
         pairs = [p for p in report.pairs if p.label is None]
         if pairs:
             table = Table(title="Agreement (all labels)", title_justify="left")

@@ -39,7 +39,8 @@ class ArticleBrowser(Vertical):
         self.project = project
         self.annotator = annotator
         self.query_text = ""  # what the search box holds ("" no search)
-        self._seen: dict[str, int] = {}  # doc id -> mtime of its file when its progress was read
+        self._seen: dict[object, object] = {}  # the store's memory of earlier scans
+        self._progress_shown = ""  # the progress line as last drawn
         self._scanned_once = False
         self._set_here: set[str] = set()  # articles whose progress the app set itself
         self._scan_problem = ""  # why the last scan failed ("" it did not)
@@ -64,7 +65,9 @@ class ArticleBrowser(Vertical):
             text.append(f"  [{table.status_filter}]", style="dim")
         if self.query_text:
             text.append(f"  /{display_safe(self.query_text)}", style="dim")
-        self.query_one("#progress", Static).update(text, layout=False)
+        if text.plain != self._progress_shown:  # unchanged: not drawn again
+            self._progress_shown = text.plain
+            self.query_one("#progress", Static).update(text, layout=False)
 
     def show_own_progress(self, doc_id: str, status: str, spans: int, all_spans: int) -> None:
         """The annotator's progress on ``doc_id`` as the app has just saved it."""

@@ -13,6 +13,7 @@ from textual.widgets import Input, Static
 
 from ...core.config import Label
 from ...core.model import Span
+from ...core.store import MAX_NOTE
 from ...core.suggest.suggestion import Suggestion
 from ...core.text import display_safe
 from .span_list import SpanList
@@ -46,13 +47,17 @@ class LabelPanel(Vertical):
         # What the details show: unchanged, they are not drawn again (a caret move is cheap).
         self._details_key: tuple[tuple[object, ...], ...] | None = None
         self._labels_shown = False
+        self._descriptions = {label.name: label.description for label in labels}
 
     def compose(self) -> ComposeResult:
-        yield Static(id="labels", classes="panel-section")
+        with Vertical(id="labels", classes="panel-section"):  # a line a label: a count repaints one
+            for n in range(len(self.labels)):
+                yield Static(id=f"label-{n}", classes="label-line")
         yield Static(Text("Spans in this article", style="bold"), classes="panel-title")
         yield SpanList(id="span-list")
         yield Static(id="details", classes="panel-section")
-        yield Input(placeholder="note for this span (enter saves, esc cancels)", id="note")
+        yield Input(placeholder="note for this span (enter saves, esc cancels)", id="note",
+                    max_length=MAX_NOTE)
 
     def on_mount(self) -> None:
         self.query_one("#note", Input).display = False
@@ -61,11 +66,15 @@ class LabelPanel(Vertical):
     def show_counts(self, counts: dict[str, int]) -> None:
         if counts == self._counts:
             return
-        self._counts = dict(counts)
-        text = Text(no_wrap=True, overflow="ellipsis")
+        old, self._counts = self._counts, dict(counts)
+        # One line a label whatever the counts: only the first fill needs a layout, and a label
+        # key repaints its own line only.
+        first = not self._labels_shown
+        self._labels_shown = True
         for i, label in enumerate(self.labels):
-            if i:
-                text.append("\n")
+            if not first and old.get(label.name) == counts.get(label.name):
+                continue
+            text = Text(no_wrap=True, overflow="ellipsis")
             text.append(f" {label.key} ", style="bold reverse")
             text.append(" ")
             text.append("  ", style=f"on {label.color}")
@@ -73,10 +82,7 @@ class LabelPanel(Vertical):
             text.append(f"{counts.get(label.name, 0)}")
             if label.description:
                 text.append(f"  {display_safe(label.description)}", style="dim")
-        # One line a label whatever the counts: only the first fill needs a layout.
-        first = not self._labels_shown
-        self._labels_shown = True
-        self.query_one("#labels", Static).update(text, layout=first)
+            self.query_one(f"#label-{i}", Static).update(text, layout=first)
 
     def show_spans(self, spans: list[Span]) -> None:
         ids = [s.id + s.label for s in spans]
@@ -88,9 +94,14 @@ class LabelPanel(Vertical):
         span_list.set_spans(spans)
 
     def show_details(self, spans: list[Span], others: list[Span], suggestions: list[Suggestion],
-                     suggestion_name: str = "suggestion") -> None:
-        """The spans and suggestions at the caret; in review, suggestions are "candidates"."""
-        key = tuple((s.id, s.label, s.note) for s in spans + others) + tuple(p.key for p in suggestions)
+                     suggestion_name: str = "suggestion", about: dict[str, list[str]] | None = None,
+                     links: list[str] | None = None) -> None:
+        """The spans and suggestions at the caret; in review, suggestions are "candidates".
+        ``about``: more lines on the annotator's spans (attributes, relations), by span id;
+        ``links``: relation and attribute suggestions touching the caret, described."""
+        about, links = about or {}, links or []
+        key = (tuple((s.id, s.label, s.note) for s in spans + others)
+               + tuple(p.key for p in suggestions) + (tuple(map(tuple, about.values())), tuple(links)))
         if key == self._details_key:
             return
         self._details_key = key
@@ -104,7 +115,13 @@ class LabelPanel(Vertical):
             if suggestion_name == "suggestion":
                 text.append(f"  {suggestion.confidence:.0%}", style="dim")
             text.append("\n  a accept · r reject · A accept all of this label", style="dim")
-        if not spans and not others and not suggestions:
+        for link in links:
+            if text:
+                text.append("\n")
+            text.append(f"{suggestion_name}: ", style="italic")
+            text.append(excerpt(link, 110))
+            text.append("\n  a accept · r reject", style="dim")
+        if not spans and not others and not suggestions and not links:
             text.append("No span at the caret.\n", style="dim")
             text.append("1-9 label the sentence, or v / s to select first.", style="dim")
         for span in spans + others:
@@ -118,6 +135,11 @@ class LabelPanel(Vertical):
             text.append(f"\n“{excerpt(span.text, 120)}”")
             if span.note:
                 text.append(f"\nnote: {excerpt(span.note, 120)}", style="italic")
+            for line in about.get(span.id, ()):
+                text.append(f"\n{excerpt(line, 120)}")
+            description = self._descriptions.get(span.label)
+            if mine and description:
+                text.append(f"\n{excerpt(description, 120)}", style="dim")
         # Fixed height (app.tcss): no re-layout, so a caret move repaints these lines only.
         self.query_one("#details", Static).update(text, layout=False)
 

@@ -15,6 +15,9 @@ from ...core.model import Span
 from ...core.text import display_safe
 from ..wrap import cells
 from .cursor_list import CursorList
+from .repaint import refresh_rows
+
+ROWS_BLOCK = 32  # rows the list's scrollable height moves by
 
 
 class SpanList(CursorList):
@@ -32,10 +35,21 @@ class SpanList(CursorList):
         self.label_colors: dict[str, str] = {}
 
     def set_spans(self, spans: list[Span]) -> None:
-        self.spans = list(spans)
+        """Show ``spans``; only the rows from the first one that changed down to the bottom of
+        the view are drawn again (a span added below the view draws nothing)."""
+        old, self.spans = self.spans, list(spans)
+        first = next((n for n, (a, b) in enumerate(zip(old, self.spans))
+                      if (a.id, a.label, a.text) != (b.id, b.label, b.text)), min(len(old), len(spans)))
         self.cursor = min(self.cursor, max(len(self.spans) - 1, 0))
-        self.virtual_size = Size(self.size.width, len(self.spans))
-        self.refresh()
+        # The height grows and shrinks in blocks: a new size re-lays the whole screen out (and
+        # repaints the list twice), which one label or undo should not cost.
+        rows = -(-(len(self.spans) + 1) // ROWS_BLOCK) * ROWS_BLOCK
+        if self.virtual_size.height != rows or self.virtual_size.width != self.size.width:
+            self.virtual_size = Size(self.size.width, rows)
+        top, height = round(self.scroll_offset.y), self.size.height
+        if first < top + height:
+            start = max(first, top)
+            refresh_rows(self, start, top + height - start)
 
     def render_line(self, y: int) -> Strip:
         n = y + round(self.scroll_offset.y)
@@ -58,10 +72,11 @@ class SpanList(CursorList):
                     break
                 cut.append(char)
             excerpt = "".join(cut) + "…"
+        # Two segments a row (the bar in the label's colour, then the text): each segment costs
+        # its colour codes again, and a label repaints every row below the new span.
         segments = [
-            Segment("▍", Style(color=self.label_colors.get(span.label)) + style),
-            Segment(label, style + Style(bold=True)),
-            Segment(excerpt, style),
+            Segment("▍", style + Style(color=self.label_colors.get(span.label))),
+            Segment(label + excerpt, style),
         ]
         return Strip(segments).crop(0, width).extend_cell_length(width, base)
 
