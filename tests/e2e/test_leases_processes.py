@@ -40,8 +40,10 @@ def _start(db: Path, names: list[str], go: Path, label: bool = False) -> list[su
 def _claimed(procs: list[subprocess.Popen]) -> list[str]:
     out = []
     for proc in procs:
-        stdout, stderr = proc.communicate(timeout=60)
-        assert proc.returncode == 0, stderr
+        # read through the pipe's buffered reader: "ready" may have come with the answer in one
+        # chunk, and communicate() would read past what that reader already holds
+        stdout = proc.stdout.read()
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
         out.append(stdout.strip())
     return out
 
