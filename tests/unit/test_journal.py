@@ -156,3 +156,25 @@ def test_a_label_is_on_disk_before_it_is_reported_saved(tmp_path, monkeypatch):
     assert any(os.path.basename(p).startswith(".tmp-") for p in synced)  # the new snapshot
     assert folder in synced  # its rename
     assert journal.journal_path(project.doc_path("a")) in synced  # the journal emptied
+
+
+def test_an_import_leaves_whole_snapshots_and_no_lines_to_replay(tmp_path):
+    """Unsynced writes (imports) fold in: readers of a freshly imported project replay nothing."""
+    from tui_reader.core.importer import import_paths
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text("".join(
+        f'{{"id": "d{i}", "text": "Article {i}. It has words.", "spans": [{{"start": 0, '
+        f'"end": 7, "label": "claim", "annotator": "seed"}}]}}\n' for i in range(5)),
+        encoding="utf-8")
+    project = Project.open(tmp_path / "db", create=True)
+    import_paths(project, [corpus], "importer")
+    ids = [d.id for d in project.documents()]
+    assert len(ids) == 5
+    assert not [p for p in (tmp_path / "db").rglob("*.log")]
+    assert all(len(Project.open(tmp_path / "db").spans(d)) == 1 for d in ids)
+    project.add_span(ids[0], 8, 10, "quote", "ana")  # a label after it: one line, as ever
+    assert [p.name for p in (tmp_path / "db").rglob("*.log")] == [
+        os.path.basename(journal.journal_path(project.doc_path(ids[0])))]
+    fresh = Project.open(tmp_path / "db")  # a reader that replays it sees both spans
+    assert [(s.start, s.label) for s in fresh.record(ids[0]).spans] == [(0, "claim"), (8, "quote")]

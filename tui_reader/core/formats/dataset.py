@@ -366,7 +366,12 @@ def export_doc(record: DocumentRecord, flt: ExportFilter, keep_answers: bool = F
         return flt.annotator is None or annotator == flt.annotator
 
     marks = [m for m in record.statuses.values() if wanted(m.annotator)]
-    spans = [s for s in record.spans if wanted(s.annotator) and (not flt.labels or s.label in flt.labels)]
+    if flt.annotator is None and not flt.labels:  # every span but the answer key's: no call each
+        spans = [s for s in record.spans if s.annotator != CONTROL] if not keep_answers \
+            else list(record.spans)
+    else:
+        spans = [s for s in record.spans
+                 if wanted(s.annotator) and (not flt.labels or s.label in flt.labels)]
     labels: dict[str, ArticleLabels] = {}
     for chosen in record.article_labels:
         if wanted(chosen.annotator):
