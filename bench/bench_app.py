@@ -217,9 +217,15 @@ def label_figures(app: PtyApp, count: int) -> tuple[list[float], list[int], list
 
 def label_cost_by_spans(folder: Path, keys: int) -> None:
     """The label key on the same article holding 50, 500 and 5,000 spans: the cost of a label
-    must not grow with the spans already there."""
+    must not grow with the spans already there. The caret is on the first sentence, so every
+    row of the span list moves down one: the most a label draws."""
     for spans in (50, 500, 5_000):
         db = article_project(folder, f"spans-{spans}", spans)
+        # Suggestions off: no model process, whose pipe traffic (the article's text) and
+        # training would be counted with the label's own bytes and time.
+        config = db / "config.toml"
+        config.write_text(config.read_text(encoding="utf-8").replace(
+            "suggest = true", "suggest = false"), encoding="utf-8")
         app = PtyApp(tui_reader_args("annotate", "--db", str(db), "--annotator", "bench"),
                      cols=120, rows=40)
         try:

@@ -81,9 +81,10 @@ class _RowsByDocument:
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        self.seen: dict[int, Any] = {}  # each index file is looked at once in a pass
 
     def get(self, doc_id: str, default: Row | None = None) -> Row:
-        return self.project.summary_row(doc_id)
+        return self.project.summary_row(doc_id, self.seen)
 
 
 def next_document(project: Project, annotator: str, after: str | None = None,

@@ -1085,9 +1085,10 @@ class Project:
                 rows[info.id] = self._row_of(info.id)
         return rows
 
-    def summary_row(self, doc_id: str) -> dict[str, Any]:
-        """One document's row, as :meth:`summary_rows` gives it (a stat of one index file)."""
-        row = self._index.row(doc_id)
+    def summary_row(self, doc_id: str, seen: dict[int, Any] | None = None) -> dict[str, Any]:
+        """One document's row, as :meth:`summary_rows` gives it (a stat of one index file,
+        none when ``seen``, a dict kept through a pass, already holds that file's rows)."""
+        row = self._index.row(doc_id, seen)
         return row if row is not None else self._row_of(doc_id)
 
     def _row_of(self, doc_id: str) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def _summary(doc_id: str, row: Row) -> DocSummary:
     }, row.get("file"))
 
 
-def _identity(path: Path) -> list[int] | None:
+def _identity(path: Path | str) -> list[int] | None:
     """An index file's identity (a document's: ``journal.identity``)."""
     try:
         st = os.stat(path)
@@ -187,8 +187,8 @@ class SummaryIndex:
         self._cache: dict[int, tuple[list[int] | None, dict[str, Row]]] = {}
         self._pending: dict[int, dict[str, Row]] = {}  # deferred rows by stripe (bulk writes)
 
-    def _file(self, stripe: int) -> Path:
-        return self.folder / f"{stripe:03d}.json"
+    def _file(self, stripe: int) -> str:
+        return f"{self.folder}/{stripe:03d}.json"
 
     def _rows(self, stripe: int) -> dict[str, Row]:
         """The rows of one index file, from memory while the file is unchanged."""
@@ -253,9 +253,17 @@ class SummaryIndex:
         return _summary(doc_id, {**summarize(tables),
                                  "file": journal.identity(self._path_of(doc_id))})
 
-    def row(self, doc_id: str) -> Row | None:
-        """One document's row as stored (a stat of its index file; see :meth:`rows`)."""
-        return self._rows(self._stripe_of(doc_id)).get(doc_id)
+    def row(self, doc_id: str, seen: dict[int, dict[str, Row]] | None = None) -> Row | None:
+        """One document's row as stored (a stat of its index file; see :meth:`rows`).
+        ``seen``: index files already looked at in this pass, not looked at again (routing
+        goes through thousands of rows, each file holding dozens of them)."""
+        stripe = self._stripe_of(doc_id)
+        if seen is None:
+            return self._rows(stripe).get(doc_id)
+        rows = seen.get(stripe)
+        if rows is None:
+            rows = seen[stripe] = self._rows(stripe)
+        return rows.get(doc_id)
 
     def rows(self, stripes: range) -> dict[str, Row]:
         """Every summary row in the index files, by document id, as stored (a stat per index
