@@ -70,6 +70,28 @@ async def test_the_open_article_is_read_again_only_when_someone_else_wrote_it(tm
         assert reloads
 
 
+async def test_a_scan_redraws_only_the_rows_of_the_articles_that_changed(tmp_path, monkeypatch):
+    # Over SSH the whole list is ~2.6 KB at 120x40, and every session scans every few seconds.
+    monkeypatch.setattr(app_module, "POLL_SECONDS", 0.3)
+    project = make_project(tmp_path, TEXTS)
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert await _wait_for(pilot, lambda: "c" in app.table.progress)
+        await pilot.pause(0.5)
+        whole, rows = [], []
+        table = app.table
+        real_refresh, real_line = table.refresh, table.refresh_line
+        monkeypatch.setattr(table, "refresh",
+                            lambda *a, **k: (a or whole.append(k), real_refresh(*a, **k))[1])
+        monkeypatch.setattr(table, "refresh_line", lambda y: (rows.append(y), real_line(y))[1])
+        await pilot.press("1")  # our own label: its row's count, and nothing from the scans
+        await pilot.pause(1.0)
+        assert whole == [] and rows == [0]
+        _other_process(project.root, "p.set_status('c', 'bob', 'done')")
+        assert await _wait_for(pilot, lambda: table.progress["c"].done_by == ("bob",))
+        assert whole == [] and rows == [0, 2]  # c's row, nothing else
+
+
 async def test_a_span_deleted_elsewhere_is_reported_not_a_crash(tmp_path):
     project = make_project(tmp_path, TEXTS)
     app = AnnotatorApp(Project.open(project.root), "alice")

@@ -25,6 +25,8 @@ from ...core.store import Project
 from ...core.text import display_safe
 from .article_list import FILTERS, ArticleTable
 
+MANY_ROWS = 64  # changed articles in one scan past which the whole list is drawn again
+
 
 class ArticleBrowser(Vertical):
     @dataclass
@@ -118,14 +120,20 @@ class ArticleBrowser(Vertical):
             table.set_documents(self.project.documents())
         first = not self._scanned_once
         current_changed = False
+        news: dict[str, DocProgress] = {}
         for doc_id, item in progress.items():
             if doc_id == table.current_id:
                 current_changed = True  # shown from the session: the app reloads it
             elif not (first and doc_id in self._set_here):
                 # On the first scan an article the app already changed keeps its newer progress.
-                table.progress[doc_id] = item
+                news[doc_id] = item
         self._scanned_once = True
-        table.set_filter(table.status_filter, table.matches)  # a status filter may keep others now
+        if first or catalog_changed or len(news) > MANY_ROWS:
+            table.progress.update(news)
+            table.set_filter(table.status_filter, table.matches)  # a filter may keep others now
+        else:  # a teammate's few changes: their rows only (a whole list is ~2.6 KB over SSH)
+            for doc_id, item in news.items():
+                table.set_progress(doc_id, item)
         self.show_progress()
         self.post_message(self.Scanned(first, current_changed))
 
