@@ -10,8 +10,10 @@ from __future__ import annotations
 import bisect
 import itertools
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from . import routing
 from .errors import InputError, NotFoundError
@@ -377,8 +379,7 @@ class AnnotationSession:
 
     def label_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(self.project.config.label_names, 0)
-        for span in self.spans:
-            counts[span.label] = counts.get(span.label, 0) + 1
+        counts.update(Counter(map(attrgetter("label"), self.spans)))  # C speed at 5,000 spans
         return counts
 
     def target(self, selection: tuple[int, int] | None, caret: int, snap_words: bool = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -42,7 +43,7 @@ class LabelPanel(Vertical):
         super().__init__(id=id)
         self.labels = labels
         self._counts: dict[str, int] = {}
-        self._span_ids: list[str] = []
+        self._spans_shown: list[Span] = []
         self._note_span: str | None = None
         # What the details show: unchanged, they are not drawn again (a caret move is cheap).
         self._details_key: tuple[tuple[object, ...], ...] | None = None
@@ -85,10 +86,12 @@ class LabelPanel(Vertical):
             self.query_one(f"#label-{i}", Static).update(text, layout=first)
 
     def show_spans(self, spans: list[Span]) -> None:
-        ids = [s.id + s.label for s in spans]
-        if ids == self._span_ids:
+        # The same records in the same order: nothing changed (a change is a new Span), found
+        # at C speed; a label at 5,000 spans builds no 5,000 strings.
+        shown = self._spans_shown
+        if len(spans) == len(shown) and all(map(operator.is_, spans, shown)):
             return
-        self._span_ids = ids
+        self._spans_shown = list(spans)
         span_list = self.query_one(SpanList)
         span_list.label_colors = {label.name: label.color for label in self.labels}
         span_list.set_spans(spans)
