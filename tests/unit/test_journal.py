@@ -178,3 +178,16 @@ def test_an_import_leaves_whole_snapshots_and_no_lines_to_replay(tmp_path):
         os.path.basename(journal.journal_path(project.doc_path(ids[0])))]
     fresh = Project.open(tmp_path / "db")  # a reader that replays it sees both spans
     assert [(s.start, s.label) for s in fresh.record(ids[0]).spans] == [(0, "claim"), (8, "quote")]
+
+
+def test_a_span_row_holds_every_field_of_the_span():
+    """Span.to_record is written by hand (asdict deep-copies): a new field must reach the row."""
+    from dataclasses import asdict, fields
+
+    from tui_reader.core.model import Span
+
+    span = Span(id="s", doc_id="d", start=0, end=3, label="claim", annotator="ana", text="abc",
+                created="c", updated="u", note="n", source="import:x", attributes={"kind": "direct"})
+    assert span.to_record() == asdict(span)
+    assert set(span.to_record()) == {f.name for f in fields(Span)}
+    assert Span.from_record(span.to_record()) == span
