@@ -191,3 +191,20 @@ def test_a_span_row_holds_every_field_of_the_span():
     assert span.to_record() == asdict(span)
     assert set(span.to_record()) == {f.name for f in fields(Span)}
     assert Span.from_record(span.to_record()) == span
+
+
+def test_an_unsynced_write_never_empties_a_journal_of_acknowledged_lines(tmp_path, monkeypatch):
+    """A bulk write (no fsync) over a document with fsynced journal lines appends a line: it
+    does not fold them into a snapshot that is not on disk yet and then empty the journal."""
+    project = _big(tmp_path, 5)
+    project.set_status("a", "ana", "in progress")
+    project.add_span("a", 0, 12, "quote", "ana")  # acknowledged: fsynced in the journal
+    _, log_before = _sizes(project)
+    assert log_before > 0
+    project.bulk = True
+    try:
+        project.add_span("a", 20, 30, "claim", "ana")
+    finally:
+        project.bulk = False
+    _, log_after = _sizes(project)
+    assert log_after > log_before  # appended; the acknowledged lines are still there

@@ -141,8 +141,9 @@ def _replay(tables: Tables, data: bytes, path: str, check: Check, row_key: RowKe
 
 
 def read_tables(path: Path | str, check: Check, row_key: RowKey) -> Tables | None:
-    """A document's tables (snapshot and journal), by natural key, without a lock; None when
-    the document has no file. Not kept in memory: for readers going through many documents."""
+    """A document's tables (snapshot and journal) to go through (rows keyed as stored, or by
+    natural key once a journal applies), without a lock; None when the document has no file.
+    Not kept in memory: for readers going through many documents."""
     state = _read_cold(os.fspath(path), check, row_key, rows_only=True)
     return None if state is None else state.tables
 
@@ -256,8 +257,8 @@ def write_change(path: Path | str, tables: dict[str, dict[str, Row]], check: Che
                  row_key: RowKey, fsync: bool = True) -> list[RowChange]:
     """Save ``tables`` (edited from :func:`read_for_change`, under the same lock): one journal
     line with the rows that differ, or a new snapshot when there is none yet or the journal has
-    grown as large as it (or the write is not fsynced). Returns the rows changed (nothing
-    written when there are none)."""
+    grown as large as it (or the write is not fsynced and there is no journal). Returns the rows
+    changed (nothing written when there are none)."""
     path = os.fspath(path)
     state = _current(path, check, row_key)
     try:
@@ -276,9 +277,12 @@ def write_change(path: Path | str, tables: dict[str, dict[str, Row]], check: Che
         check(new_rows)
         ops = [["put", c.table, row_key(c.table, c.after), c.after] if c.after is not None
                else ["del", c.table, row_key(c.table, c.before or {})] for c in changes]
-        # Unsynced writes (an import) rewrite the snapshot: a journal line per imported
-        # document would be replayed by every later reader, to save bytes nobody waits for.
-        if not fsync or state.journal_size >= max(COMPACT_AT, COMPACT_RATIO * state.snapshot[2]):
+        # Unsynced writes (an import) rewrite a snapshot that has no journal yet: a line per
+        # imported document would be replayed by every later reader, to save bytes nobody waits
+        # for. Never over acknowledged lines: emptying the journal before an fsync could lose them.
+        fold = (not fsync and state.journal_size == 0) or \
+            state.journal_size >= max(COMPACT_AT, COMPACT_RATIO * state.snapshot[2])
+        if fold:
             merged = dict(state.tables)
             for table in {c.table for c in changes}:
                 merged[table] = dict(merged.get(table, {}))
