@@ -186,11 +186,6 @@ def _scattered(rows: list[dict[str, Any]], new: set[str]) -> list[dict[str, Any]
     return placed
 
 
-def _stripe_of(doc_id: str) -> int:
-    """Which of the 256 lock stripes (and index files) a document belongs to."""
-    return int(_doc_hash(doc_id)[:6], 16) % _STRIPES
-
-
 def _doc_hash(doc_id: str) -> str:
     return hashlib.sha1(doc_id.encode("utf-8")).hexdigest()[:20]
 
@@ -251,11 +246,11 @@ class Project:
         self.config = config
         self._catalog_db = SafeTinyDB(root / "catalog.json", lock=FlockLock(root / "locks" / "catalog.lock"))
         self._stripes: dict[int, FlockLock] = {}
-        self._paths: dict[str, str] = {}
+        self._paths: dict[str, tuple[str, int]] = {}  # doc id -> (file, stripe)
         self._catalog: list[DocumentInfo] = []
         self._by_id: dict[str, DocumentInfo] = {}
         self._catalog_stamp: tuple[int, int] | None = None
-        self._index = SummaryIndex(root / "index", self.doc_path, _stripe_of, self._stripe_lock)
+        self._index = SummaryIndex(root / "index", self._doc_file, self._stripe, self._stripe_lock)
         self._written: dict[str, list[int] | None] = {}  # doc id -> its files after our last write
         self.bulk = False  # set by imports: skip per-file fsync, sync once at the end
         self.leases = LeaseBook(root / "leases.json", FlockLock(root / "locks" / "leases.lock"),
@@ -395,14 +390,23 @@ class Project:
         return Path(self._doc_file(doc_id))
 
     def _doc_file(self, doc_id: str) -> str:
-        path = self._paths.get(doc_id)
-        if path is None:  # a stat per document on every scan: no new Path each time
+        return self._place(doc_id)[0]
+
+    def _stripe(self, doc_id: str) -> int:
+        return self._place(doc_id)[1]
+
+    def _place(self, doc_id: str) -> tuple[str, int]:
+        """A document's file and stripe, from one hash per process (a pass over 100,000
+        documents asks for both of each several times)."""
+        place = self._paths.get(doc_id)
+        if place is None:
             h = _doc_hash(doc_id)
-            path = self._paths[doc_id] = f"{self.root}/docs/{h[:2]}/{h}.json"
-        return path
+            place = self._paths[doc_id] = (f"{self.root}/docs/{h[:2]}/{h}.json",
+                                           int(h[:6], 16) % _STRIPES)
+        return place
 
     def _lock_for(self, doc_id: str) -> FlockLock:
-        return self._stripe_lock(_stripe_of(doc_id))
+        return self._stripe_lock(self._stripe(doc_id))
 
     def _stripe_lock(self, stripe: int) -> FlockLock:
         lock = self._stripes.get(stripe)
@@ -1031,10 +1035,11 @@ class Project:
         damaged is left out, and named in ``problems`` (when given); the others are read."""
         changed: dict[str, DocProgress] = {}
         stripes: dict[int, Any] = seen.setdefault(_INDEX_SEEN, {})
+        files: dict[int, Any] = {}  # index files looked at in this scan
 
         def read(doc_id: str) -> None:
             try:
-                summary = self.summary(doc_id)
+                summary = self.summary(doc_id, files)
             except CorruptFileError as err:
                 if problems is not None:
                     problems.append(str(err))
@@ -1062,16 +1067,18 @@ class Project:
         stat of its file to check the summary is current; a read only when it is not)."""
         return self.summary(doc_id).progress(annotator)
 
-    def summary(self, doc_id: str) -> DocSummary:
+    def summary(self, doc_id: str, seen: dict[int, Any] | None = None) -> DocSummary:
         """What the article list and the figures need of one document (see :class:`DocSummary`),
-        without reading its file when the index's summary is current."""
-        return self._index.get(doc_id, lambda: self._read_shard(doc_id))
+        without reading its file when the index's summary is current. ``seen``: a dict kept
+        through a pass over many documents (each index file is then looked at once)."""
+        return self._index.get(doc_id, lambda: self._read_shard(doc_id), seen)
 
     def summaries(self) -> Iterator[DocSummary]:
         """Every document's summary in corpus order: a stat per document and one read of each
         index file; a document's file is read only where its summary is missing or stale."""
+        seen: dict[int, Any] = {}
         for info in self._catalog:
-            yield self.summary(info.id)
+            yield self.summary(info.id, seen)
 
     def summary_rows(self) -> dict[str, dict[str, Any]]:
         """Every document's summary row (see summary.py: ``spans``, ``annotators`` -> name ->

@@ -178,7 +178,7 @@ def _identity(path: Path | str) -> list[int] | None:
 
 
 class SummaryIndex:
-    def __init__(self, folder: Path, path_of: Callable[[str], Path], stripe_of: Callable[[str], int],
+    def __init__(self, folder: Path, path_of: Callable[[str], Path | str], stripe_of: Callable[[str], int],
                  lock_of: Callable[[int], FlockLock]) -> None:
         self.folder = folder
         self._path_of = path_of
@@ -240,9 +240,11 @@ class SummaryIndex:
             with self._lock_of(stripe):
                 self._write(stripe, rows)
 
-    def get(self, doc_id: str, read_tables: Callable[[], dict[str, Any]]) -> DocSummary:
+    def get(self, doc_id: str, read_tables: Callable[[], dict[str, Any]],
+            seen: dict[int, dict[str, Row]] | None = None) -> DocSummary:
+        """``seen``: as in :meth:`row` (a pass over every document stats each index file once)."""
         stripe = self._stripe_of(doc_id)
-        row = self._rows(stripe).get(doc_id)
+        row = self.row(doc_id, seen)
         if row is not None and row.get("file") == journal.identity(self._path_of(doc_id)):
             return _summary(doc_id, row)
         # Missing or stale (a project made before the index, or a crash between the two
