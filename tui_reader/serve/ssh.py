@@ -35,6 +35,7 @@ import signal
 import struct
 import termios
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,47 +166,49 @@ class PtyApp:
     @classmethod
     async def start(cls, argv: list[str], env: dict[str, str], size: tuple[int, int],
                     log: LogFn) -> PtyApp:
-        master, slave = os.openpty()
-        log_read, log_write = -1, -1
-        try:
-            set_winsize(master, *size)
-            log_read, log_write = os.pipe()
-            process = await asyncio.create_subprocess_exec(
+        """A session process of its own (a new Python running ``argv``)."""
+
+        async def spawn(slave: int, log_write: int) -> asyncio.subprocess.Process:
+            return await asyncio.create_subprocess_exec(
                 *argv, stdin=slave, stdout=slave, stderr=slave,
                 env={**env, LOG_FD_VARIABLE: str(log_write)}, pass_fds=(log_write,),
                 start_new_session=True, preexec_fn=_take_controlling_terminal, close_fds=True,
             )
-        except BaseException:
-            os.close(master)
-            if log_read >= 0:
-                os.close(log_read)
-            raise
-        finally:
-            os.close(slave)
-            if log_write >= 0:
-                os.close(log_write)
-        os.set_blocking(master, False)
-        return cls(process, master, log_read, log)
+
+        return await cls._open(size, log, spawn, forked=False)
 
     @classmethod
     async def fork(cls, zygote: Zygote, annotator: str, env: dict[str, str],
                    size: tuple[int, int], log: LogFn) -> PtyApp:
         """A session process forked by the zygote (raises :class:`ZygoteUnavailable` when there
         is none to be had: the caller spawns instead)."""
-        master, slave = os.openpty()
-        log_read, log_write = -1, -1
-        try:
-            set_winsize(master, *size)
-            log_read, log_write = os.pipe()
+
+        async def forked(slave: int, log_write: int) -> AdoptedProcess:
             pid = await zygote.fork(annotator, env, slave, log_write)
             try:
-                process = AdoptedProcess(pid)
+                return AdoptedProcess(pid)
             except ChildProcessError:  # not re-parented here: it cannot be waited for
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
                 raise ZygoteUnavailable("a forked session was not re-parented to the server") from None
+
+        return await cls._open(size, log, forked, forked=True)
+
+    @classmethod
+    async def _open(cls, size: tuple[int, int], log: LogFn,
+                    begin: Callable[[int, int], Awaitable[asyncio.subprocess.Process | AdoptedProcess]],
+                    forked: bool) -> PtyApp:
+        """A pty and a log pipe for a session process that ``begin(slave, log_write)`` starts;
+        every descriptor is closed on every error path, and the server keeps only the master
+        and the pipe's read end."""
+        master, slave = os.openpty()
+        log_read, log_write = -1, -1
+        try:
+            set_winsize(master, *size)
+            log_read, log_write = os.pipe()
+            process = await begin(slave, log_write)
         except BaseException:
             os.close(master)
             if log_read >= 0:
@@ -216,7 +219,7 @@ class PtyApp:
             if log_write >= 0:
                 os.close(log_write)
         os.set_blocking(master, False)
-        return cls(process, master, log_read, log, forked=True)
+        return cls(process, master, log_read, log, forked=forked)
 
     def set_size(self, cols: int, rows: int) -> None:
         if self.master >= 0:
