@@ -18,16 +18,15 @@ import pytest
 
 asyncssh = pytest.importorskip("asyncssh")
 
+from tests.e2e import test_ssh_hostile as hostile  # noqa: E402
 from tests.e2e.test_ssh_hostile import (  # noqa: E402
     DOC,
     ON_SCREEN,
-    TEXT,
     Server,
     Session,
     app_pid,
     connect,
     label_saved,
-    make_key,
     start,
 )
 from tui_reader.core.importer import import_paths  # noqa: E402
@@ -37,36 +36,10 @@ from tui_reader.core.suggest import learned  # noqa: E402
 ZYGOTE_MODULE = "tui_reader.serve.zygote"
 
 
-@pytest.fixture
-def project_root(tmp_path: Path) -> Path:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / DOC).write_text(TEXT, encoding="utf-8")
-    project = Project.open(tmp_path / "db", create=True)
-    import_paths(project, [corpus], "importer")
-    return project.root
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> dict[str, Path]:
-    folder = tmp_path / "keys"
-    folder.mkdir()
-    paths, lines = {}, []
-    for name in ("alice", "bob"):
-        paths[name], line = make_key(folder, name)
-        lines.append(line)
-    paths["authorized_keys"] = folder / "authorized_keys"
-    paths["authorized_keys"].write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return paths
-
-
-@pytest.fixture
-def servers():
-    started: list[Server] = []
-    yield started
-    for server in started:
-        if server.proc.poll() is None:
-            server.stop()
+# The server, key and project fixtures are the hostile tests' own.
+project_root = hostile.project_root
+keys = hostile.keys
+servers = hostile.servers
 
 
 # --------------------------------------------------------------------------------- /proc helpers

@@ -134,28 +134,32 @@ class SentenceModel:
         self._pipeline = pipeline
         return self
 
-    def predict(self, sentences: Sequence[str]) -> list[tuple[str, float]]:
-        """The most probable label of each sentence and its probability (``"none"`` included)."""
+    def _probabilities(self, sentences: Sequence[str]) -> tuple[Any, list[str]] | None:
+        """Each sentence's probability of each class, and the classes; None for no sentences.
+        (The pipeline is read once: another thread may swap in a refitted one meanwhile.)"""
         pipeline = self._pipeline
         if pipeline is None:
             raise ValueError("the model is not trained yet (call fit first)")
         if not sentences:
+            return None
+        return pipeline.predict_proba(list(sentences)), [str(c) for c in pipeline.classes_]
+
+    def predict(self, sentences: Sequence[str]) -> list[tuple[str, float]]:
+        """The most probable label of each sentence and its probability (``"none"`` included)."""
+        found = self._probabilities(sentences)
+        if found is None:
             return []
-        probabilities = pipeline.predict_proba(list(sentences))
-        classes = [str(c) for c in pipeline.classes_]
+        probabilities, classes = found
         best = probabilities.argmax(axis=1)
         return [(classes[i], float(row[i])) for i, row in zip(best, probabilities)]
-
 
     def margins(self, sentences: Sequence[str]) -> list[float]:
         """For each sentence, how sure the model is: the probability of its most probable class
         minus that of the second (0: torn between two, 1: certain)."""
-        pipeline = self._pipeline
-        if pipeline is None:
-            raise ValueError("the model is not trained yet (call fit first)")
-        if not sentences:
+        found = self._probabilities(sentences)
+        if found is None:
             return []
-        probabilities = pipeline.predict_proba(list(sentences))
+        probabilities = found[0]
         if probabilities.shape[1] < 2:
             return [1.0] * len(sentences)
         probabilities.sort(axis=1)
