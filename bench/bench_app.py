@@ -276,9 +276,9 @@ def long_article_figures(folder: Path, keys: int) -> None:
     # The same motions with a model server that accepts the request and never answers.
     from tests.peers import hung_http_server
 
-    with hung_http_server() as url:
+    with hung_http_server() as server:
         hung = PtyApp(tui_reader_args("annotate", "--db", str(folder / "long"), "--annotator",
-                                      "bench", "--ml-backend", url), cols=120, rows=40)
+                                      "bench", "--ml-backend", server.url), cols=120, rows=40)
         try:
             hung.read_until_quiet(quiet=1.0)
             lat_hung, _ = key_figures(hung, b"l", keys // 2)

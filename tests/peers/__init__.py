@@ -316,30 +316,49 @@ def start_ml_backend(model_file: Path, model_class: str, work_dir: Path) -> Serv
     return server
 
 
-@contextlib.contextmanager
-def hung_http_server() -> Iterator[str]:
-    """The URL of a server that accepts connections and never answers (a hung model server)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    listener.settimeout(0.1)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+class HungServer:
+    """A model server that accepts connections and never answers, until ``release`` closes them."""
 
-    def accept() -> None:
-        while not stop.is_set():
+    def __init__(self) -> None:
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.held: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
             try:
-                held.append(listener.accept()[0])
+                conn = self.listener.accept()[0]
             except OSError:
                 continue
+            with self._lock:
+                self.held.append(conn)
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
+    def release(self) -> None:
+        """Close every held connection (the clients see them reset) and go on accepting."""
+        with self._lock:
+            held, self.held = self.held, []
         for conn in held:
             conn.close()
-        listener.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.release()
+        self.listener.close()
+
+
+@contextlib.contextmanager
+def hung_http_server() -> Iterator[HungServer]:
+    """A server that accepts connections and never answers (a hung model server)."""
+    server = HungServer()
+    try:
+        yield server
+    finally:
+        server.stop()

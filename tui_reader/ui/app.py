@@ -312,8 +312,13 @@ class AnnotatorApp(App[None]):
 
     def _from_thread(self, callback: Callable[..., None], *args: object) -> None:
         """Run ``callback`` on the app's loop from a background thread (nothing once it quit)."""
+
+        def while_running() -> None:
+            if self.is_running:  # not while it shuts down: its widgets are being removed
+                callback(*args)
+
         try:
-            self.call_from_thread(callback, *args)
+            self.call_from_thread(while_running)
         except RuntimeError:
             pass  # the app has ended
 

@@ -71,13 +71,13 @@ def text_key(text: str) -> str:
 class MLBackend:
     """A client of one ML backend for one project's labels. Thread-safe; every call blocks."""
 
-    def __init__(self, url: str, labels: tuple[str, ...] | list[str], *, timeout: float = DEFAULT_TIMEOUT,
+    def __init__(self, url: str, labels: tuple[str, ...] | list[str], *, timeout: float | None = None,
                  project: str = "tui-reader", cache_size: int = CACHE_SIZE) -> None:
         from ..formats.label_studio import labeling_config
 
         self.url = check_url(url)
         self.labels = tuple(labels)
-        self.timeout = timeout
+        self.timeout = DEFAULT_TIMEOUT if timeout is None else timeout  # read now: tests change it
         self.project = project
         self.label_config = labeling_config(self.labels)
         self.model_version: str | None = None
