@@ -174,6 +174,31 @@ async def test_stats_show_each_annotator_against_the_control_documents(tmp_path)
         assert "weakest: quote 0.00" in shown
 
 
+async def test_the_figures_screen_counts_a_teammates_work_without_reading_an_article(
+        tmp_path, monkeypatch):
+    """Pressed while the app's first pass over the articles runs, the screen waits for it and
+    then counts from the index: a teammate's label made a moment before is in the figures."""
+    project = make_project(tmp_path, {f"d{i}": f"Article {i} here." for i in range(3)})
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(140, 50)) as pilot:
+        Project.open(project.root).add_span("d1", 0, 7, "claim", "bo")  # another process
+        reads: list[str] = []
+        original = Project._read_shard
+        monkeypatch.setattr(Project, "_read_shard",
+                            lambda self, doc_id: reads.append(doc_id) or original(self, doc_id))
+        await pilot.press("i")
+        assert isinstance(app.screen, StatsScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.browser.scanned.is_set()
+        console = Console(width=130, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#stats", Static).content)
+        shown = console.export_text()
+        assert "3 documents · 1 spans · 1 annotators" in shown
+        assert "bo" in shown
+        assert reads == []  # d1's summary changed with its file: no article had to be read
+
+
 def test_the_config_written_for_a_new_project_names_the_guidelines_file(tmp_path):
     assert ProjectConfig().guidelines == "guidelines.md"
     assert Path(make_project(tmp_path).root / "config.toml").read_text().count("guidelines") >= 1

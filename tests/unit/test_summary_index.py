@@ -99,3 +99,31 @@ def test_scans_after_the_first_read_no_document_file(tmp_path, monkeypatch):
     assert set(changed) == {"d4", "d5"}
     assert changed["d5"].done_by == ("bo",) and changed["d4"].status == "in progress"
     assert reads == []  # the summaries came from the index
+
+
+def test_a_write_the_index_missed_is_counted_by_every_pass(tmp_path):
+    """A crash between a document's write and its index row's: the figures, the first scan of
+    the article list and agreement still see the write, whether it went into a journal the
+    document already had or into a new one (a pass skips looking for journals it did not see)."""
+    project = _labelled(tmp_path)
+    project.add_span("d5", 0, 8, "claim", "ana")
+    project.add_span("d5", 0, 8, "claim", "bo")
+    index = {f: f.read_bytes() for f in (project.root / "index").iterdir()}
+    before = project_stats(project)
+    project.add_span("d0", 9, 20, "opinion", "ana")  # d0 has a journal already
+    project.add_span("d4", 0, 8, "claim", "cy")  # d4 had none: a new journal
+    project.add_span("d5", 9, 20, "quote", "bo")
+    for path, data in index.items():  # as the crash left it
+        path.write_bytes(data)
+    fresh = Project.open(project.root)
+    stats = project_stats(fresh)
+    assert stats["spans"] == before["spans"] + 3
+    assert stats["spans_by_annotator"]["cy"] == {"claim": 1}
+    first_scan = fresh.progress_changes("cy", {})
+    assert first_scan["d4"].status == "in progress" and first_scan["d4"].spans == 1
+    assert first_scan["d0"].all_spans == 3
+    from tui_reader.core.agreement import documents_for_agreement
+
+    (d0, d5) = sorted(documents_for_agreement(Project.open(project.root)), key=lambda d: d.id)
+    assert d5.spans["bo"] == [(0, 8, "claim"), (9, 20, "quote")]
+    assert len(d0.spans["ana"]) == 2

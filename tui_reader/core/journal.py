@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,15 +78,33 @@ def journal_path(path: Path | str) -> str:
     return os.fspath(path) + JOURNAL_SUFFIX
 
 
-def identity(path: Path | str) -> list[int] | None:
+def journal_files(folders: str) -> set[str]:
+    """The paths of the journals in the subfolders of ``folders``: one directory read each."""
+    found: set[str] = set()
+    try:
+        subfolders = [entry.path for entry in os.scandir(folders) if entry.is_dir()]
+    except FileNotFoundError:
+        return found
+    for folder in subfolders:
+        with os.scandir(folder) as entries:
+            found.update(e.path for e in entries if e.name.endswith(JOURNAL_SUFFIX))
+    return found
+
+
+def identity(path: Path | str, journals: Container[str] | None = None) -> list[int] | None:
     """What a document's files are now: the snapshot's inode, mtime and size, and the journal's
-    size (None when there is no snapshot). Any write changes it."""
+    size (None when there is no snapshot). Any write changes it. ``journals``: the journal
+    files that existed a moment ago (see ``journal_files``), so that a pass over many documents
+    does not stat the journals that are not there."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return None
+    log = journal_path(path)
+    if journals is not None and log not in journals:
+        return [st.st_ino, st.st_mtime_ns, st.st_size, 0]
     try:
-        journal = os.stat(journal_path(path)).st_size
+        journal = os.stat(log).st_size
     except FileNotFoundError:
         journal = 0
     return [st.st_ino, st.st_mtime_ns, st.st_size, journal]

@@ -53,7 +53,7 @@ from .model import (
 )
 from .schema import Schema
 from .storage import FlockLock, SafeTinyDB, read_json_file, write_json_atomic
-from .summary import DocSummary, SummaryIndex
+from .summary import DocSummary, SummaryIndex, progress_of, summary_of
 from .text import StyleRange
 
 FORMAT_VERSION = 1
@@ -247,10 +247,11 @@ class Project:
         self._catalog_db = SafeTinyDB(root / "catalog.json", lock=FlockLock(root / "locks" / "catalog.lock"))
         self._stripes: dict[int, FlockLock] = {}
         self._paths: dict[str, tuple[str, int]] = {}  # doc id -> (file, stripe)
+        self._docs_folder = f"{root}/docs/"  # formatted once: a pass makes 100,000 paths
         self._catalog: list[DocumentInfo] = []
         self._by_id: dict[str, DocumentInfo] = {}
         self._catalog_stamp: tuple[int, int] | None = None
-        self._index = SummaryIndex(root / "index", self._doc_file, self._stripe, self._stripe_lock)
+        self._index = SummaryIndex(root / "index", self._place, self._stripe_lock)
         self._written: dict[str, list[int] | None] = {}  # doc id -> its files after our last write
         self.bulk = False  # set by imports: skip per-file fsync, sync once at the end
         self.leases = LeaseBook(root / "leases.json", FlockLock(root / "locks" / "leases.lock"),
@@ -401,7 +402,7 @@ class Project:
         place = self._paths.get(doc_id)
         if place is None:
             h = _doc_hash(doc_id)
-            place = self._paths[doc_id] = (f"{self.root}/docs/{h[:2]}/{h}.json",
+            place = self._paths[doc_id] = (self._docs_folder + h[:2] + "/" + h + ".json",
                                            int(h[:6], 16) % _STRIPES)
         return place
 
@@ -1035,50 +1036,54 @@ class Project:
         damaged is left out, and named in ``problems`` (when given); the others are read."""
         changed: dict[str, DocProgress] = {}
         stripes: dict[int, Any] = seen.setdefault(_INDEX_SEEN, {})
-        files: dict[int, Any] = {}  # index files looked at in this scan
 
-        def read(doc_id: str) -> None:
-            try:
-                summary = self.summary(doc_id, files)
-            except CorruptFileError as err:
-                if problems is not None:
-                    problems.append(str(err))
-                seen[doc_id] = None
-                return
-            seen[doc_id] = summary.file
-            changed[doc_id] = summary.progress(annotator)
+        def failed(doc_id: str, err: CorruptFileError) -> None:
+            if problems is not None:
+                problems.append(str(err))
+            seen[doc_id] = None
 
         if not stripes:
             stripes.update(self._index.identities(range(_STRIPES)))  # before reading: no gap
-            for info in self._catalog:
-                read(info.id)
-            return changed
-        for summary in self._index.summaries_changed(stripes, range(_STRIPES)):
-            if summary.id in self._by_id and seen.get(summary.id) != summary.file:
-                seen[summary.id] = summary.file
-                changed[summary.id] = summary.progress(annotator)
-        for info in self._catalog:  # documents imported since the last scan
-            if info.id not in seen:
-                read(info.id)
+            doc_ids = [info.id for info in self._catalog]
+            journals: set[str] | None = journal.journal_files(f"{self.root}/docs")
+        else:
+            for doc_id, row in self._index.rows_changed(stripes, range(_STRIPES)):
+                if doc_id in self._by_id and seen.get(doc_id) != row.get("file"):
+                    seen[doc_id] = row.get("file")
+                    changed[doc_id] = progress_of(row, annotator)
+            # Documents imported since the last scan.
+            doc_ids = [info.id for info in self._catalog if info.id not in seen]
+            journals = None
+        for doc_id, row in self._index.current_rows(doc_ids, self._read_shard, journals, failed):
+            seen[doc_id] = row.get("file")
+            changed[doc_id] = progress_of(row, annotator)
         return changed
 
     def progress(self, doc_id: str, annotator: str) -> DocProgress:
         """One annotator's status and span counts of one document, from the summary index (one
         stat of its file to check the summary is current; a read only when it is not)."""
-        return self.summary(doc_id).progress(annotator)
+        return progress_of(self._index.current_row(doc_id, partial(self._read_shard, doc_id)),
+                           annotator)
 
     def summary(self, doc_id: str, seen: dict[int, Any] | None = None) -> DocSummary:
         """What the article list and the figures need of one document (see :class:`DocSummary`),
         without reading its file when the index's summary is current. ``seen``: a dict kept
         through a pass over many documents (each index file is then looked at once)."""
-        return self._index.get(doc_id, lambda: self._read_shard(doc_id), seen)
+        return self._index.get(doc_id, partial(self._read_shard, doc_id), seen)
 
     def summaries(self) -> Iterator[DocSummary]:
-        """Every document's summary in corpus order: a stat per document and one read of each
-        index file; a document's file is read only where its summary is missing or stale."""
-        seen: dict[int, Any] = {}
-        for info in self._catalog:
-            yield self.summary(info.id, seen)
+        """Every document's summary in corpus order (see :meth:`current_summary_rows`)."""
+        for doc_id, row in self.current_summary_rows():
+            yield summary_of(doc_id, row)
+
+    def current_summary_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every document's summary row in corpus order, checked against its files: one read of
+        each index file and of each folder of documents, a stat per document; a document's file
+        is read only where its row is missing or stale. (The rows as :meth:`summary_rows`
+        describes them, with ``relations``, ``article_labels`` and ``seconds`` too.)"""
+        journals = journal.journal_files(f"{self.root}/docs")
+        return self._index.current_rows([info.id for info in self._catalog], self._read_shard,
+                                        journals)
 
     def summary_rows(self) -> dict[str, dict[str, Any]]:
         """Every document's summary row (see summary.py: ``spans``, ``annotators`` -> name ->
@@ -1099,10 +1104,7 @@ class Project:
         return row if row is not None else self._row_of(doc_id)
 
     def _row_of(self, doc_id: str) -> dict[str, Any]:
-        summary = self.summary(doc_id)  # reads the document, mends the index
-        return {"spans": summary.spans, "annotators": {
-            name: {"status": a.status, "labels": a.labels, "updated": a.updated}
-            for name, a in summary.annotators.items()}}
+        return self._index.current_row(doc_id, partial(self._read_shard, doc_id))  # mends it
 
     # The control documents' ids, kept in controls.json so that routing knows whether there are
     # any without reading every summary (DocSummary.is_control is the truth; this is a hint).

@@ -14,8 +14,9 @@ is written without fsync for that reason.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +68,20 @@ class DocSummary:
         return sorted(n for n, a in self.annotators.items()
                       if a.labels or a.status is not None or a.article_labels)
 
-    def progress(self, annotator: str) -> DocProgress:
-        """As ``DocumentRecord.progress``: a control's known answers are nobody's work."""
-        own = self.annotators.get(annotator)
-        control = self.annotators.get(CONTROL)
-        return DocProgress(status=self.status_of(annotator),  # type: ignore[arg-type]
-                           spans=own.spans if own else 0,
-                           all_spans=self.spans - (control.spans if control else 0),
-                           done_by=tuple(n for n in self.done_by() if n != CONTROL))
+
+def progress_of(row: Row, annotator: str) -> DocProgress:
+    """One annotator's progress on a document, from its summary row (as
+    ``DocumentRecord.progress``: a control's known answers are nobody's work)."""
+    people = row["annotators"]
+    own = people.get(annotator)
+    spans = sum(own["labels"].values()) if own and "labels" in own else 0
+    control = people.get(CONTROL)
+    all_spans = row["spans"] - (sum(control["labels"].values())
+                                if control and "labels" in control else 0)
+    done_by = [n for n, a in people.items() if a.get("status") == "done" and n != CONTROL]
+    return DocProgress(status=status_for(own.get("status") if own else None, spans > 0),  # type: ignore[arg-type]
+                       spans=spans, all_spans=all_spans,
+                       done_by=tuple(sorted(done_by)) if done_by else ())
 
 
 def summarize(tables: dict[str, Any]) -> Row:
@@ -159,7 +166,8 @@ def updated(row: Row, changes: Iterable[RowChange]) -> Row:
     return {"spans": spans, "annotators": people}
 
 
-def _summary(doc_id: str, row: Row) -> DocSummary:
+def summary_of(doc_id: str, row: Row) -> DocSummary:
+    """The typed summary of one index row."""
     return DocSummary(doc_id, row["spans"], {
         name: AnnotatorSummary(a.get("status"), a.get("labels", {}), a.get("relations", {}),
                                a.get("article_labels", {}), a.get("seconds", 0.0),
@@ -178,11 +186,10 @@ def _identity(path: Path | str) -> list[int] | None:
 
 
 class SummaryIndex:
-    def __init__(self, folder: Path, path_of: Callable[[str], Path | str], stripe_of: Callable[[str], int],
+    def __init__(self, folder: Path, place_of: Callable[[str], tuple[str, int]],
                  lock_of: Callable[[int], FlockLock]) -> None:
         self.folder = folder
-        self._path_of = path_of
-        self._stripe_of = stripe_of
+        self._place_of = place_of  # a document's file and stripe
         self._lock_of = lock_of
         self._cache: dict[int, tuple[list[int] | None, dict[str, Row]]] = {}
         self._pending: dict[int, dict[str, Row]] = {}  # deferred rows by stripe (bulk writes)
@@ -212,7 +219,7 @@ class SummaryIndex:
         as they were before the write (``before``: their identity then); else made anew.
         ``later``: keep it until :meth:`flush` (an import writes thousands of documents, and
         each index file once is enough)."""
-        stripe = self._stripe_of(doc_id)
+        path, stripe = self._place_of(doc_id)
         row = None
         if changes is not None and before is not None:
             old = self._pending.get(stripe, {}).get(doc_id) or self._rows(stripe).get(doc_id)
@@ -220,7 +227,7 @@ class SummaryIndex:
                 row = updated(old, changes)
         if row is None:
             row = summarize(tables)
-        row["file"] = journal.identity(self._path_of(doc_id))
+        row["file"] = journal.identity(path)
         if later:
             self._pending.setdefault(stripe, {})[doc_id] = row
             return
@@ -243,23 +250,69 @@ class SummaryIndex:
     def get(self, doc_id: str, read_tables: Callable[[], dict[str, Any]],
             seen: dict[int, dict[str, Row]] | None = None) -> DocSummary:
         """``seen``: as in :meth:`row` (a pass over every document stats each index file once)."""
-        stripe = self._stripe_of(doc_id)
-        row = self.row(doc_id, seen)
-        if row is not None and row.get("file") == journal.identity(self._path_of(doc_id)):
-            return _summary(doc_id, row)
+        return summary_of(doc_id, self.current_row(doc_id, read_tables, seen))
+
+    def current_row(self, doc_id: str, read_tables: Callable[[], dict[str, Any]],
+                    seen: dict[int, dict[str, Row]] | None = None,
+                    journals: Container[str] | None = None) -> Row:
+        """One document's row, checked against its files (``journals``: as in
+        ``journal.identity``); made anew from ``read_tables`` when it is missing or stale."""
+        path, stripe = self._place_of(doc_id)
+        row = self.row(doc_id, seen, stripe)
+        if row is not None and row.get("file") == journal.identity(path, journals):
+            return row
         # Missing or stale (a project made before the index, or a crash between the two
         # writes): read the document, and mend the index under the stripe's lock.
         with self._lock_of(stripe):
             tables = read_tables()
             self.put(doc_id, tables)
-        return _summary(doc_id, {**summarize(tables),
-                                 "file": journal.identity(self._path_of(doc_id))})
+        return {**summarize(tables), "file": journal.identity(path)}
 
-    def row(self, doc_id: str, seen: dict[int, dict[str, Row]] | None = None) -> Row | None:
+    def current_rows(self, doc_ids: Iterable[str],
+                     read_tables_of: Callable[[str], dict[str, Any]],
+                     journals: Container[str] | None,
+                     on_error: Callable[[str, CorruptFileError], None] | None = None,
+                     ) -> Iterator[tuple[str, Row]]:
+        """:meth:`current_row` of each document, as one loop: a pass over 100,000 documents is
+        a stat each and little else (``journals``: as in ``journal.identity``; None: each
+        document's journal is looked for). A document
+        whose file is damaged raises CorruptFileError, or is left out and handed to
+        ``on_error`` when given."""
+        seen: dict[int, dict[str, Row]] = {}
+        place_of, stat, suffix = self._place_of, os.stat, journal.JOURNAL_SUFFIX
+        for doc_id in doc_ids:
+            path, stripe = place_of(doc_id)
+            rows = seen.get(stripe)
+            if rows is None:
+                rows = seen[stripe] = self._rows(stripe)
+            row = rows.get(doc_id)
+            file = row.get("file") if row is not None else None
+            if (journals is not None and type(file) is list and len(file) == 4 and file[3] == 0
+                    and path + suffix not in journals):  # the common case: no journal
+                try:
+                    st = stat(path)
+                except FileNotFoundError:
+                    st = None
+                if (st is not None and file[0] == st.st_ino and file[1] == st.st_mtime_ns
+                        and file[2] == st.st_size):
+                    yield doc_id, row  # type: ignore[misc]  # row is set when file is
+                    continue
+            try:
+                row = self.current_row(doc_id, partial(read_tables_of, doc_id), seen, journals)
+            except CorruptFileError as err:
+                if on_error is None:
+                    raise
+                on_error(doc_id, err)
+                continue
+            yield doc_id, row
+
+    def row(self, doc_id: str, seen: dict[int, dict[str, Row]] | None = None,
+            stripe: int | None = None) -> Row | None:
         """One document's row as stored (a stat of its index file; see :meth:`rows`).
         ``seen``: index files already looked at in this pass, not looked at again (routing
         goes through thousands of rows, each file holding dozens of them)."""
-        stripe = self._stripe_of(doc_id)
+        if stripe is None:
+            stripe = self._place_of(doc_id)[1]
         if seen is None:
             return self._rows(stripe).get(doc_id)
         rows = seen.get(stripe)
@@ -280,13 +333,13 @@ class SummaryIndex:
         """The identity (inode, mtime, size) of each index file: a stat each."""
         return {stripe: _identity(self._file(stripe)) for stripe in stripes}
 
-    def summaries_changed(self, seen: dict[int, list[int] | None], stripes: range,
-                          ) -> list[DocSummary]:
-        """The summaries in the index files that changed since ``seen`` (stripe -> identity,
-        updated in place): a stat per index file, a read only of the changed ones."""
-        out: list[DocSummary] = []
+    def rows_changed(self, seen: dict[int, list[int] | None], stripes: range,
+                     ) -> list[tuple[str, Row]]:
+        """The rows in the index files that changed since ``seen`` (stripe -> identity, updated
+        in place): a stat per index file, a read only of the changed ones."""
+        out: list[tuple[str, Row]] = []
         for stripe, identity in self.identities(stripes).items():
             if seen.get(stripe) != identity:
                 seen[stripe] = identity
-                out += [_summary(doc_id, row) for doc_id, row in self._rows(stripe).items()]
+                out += self._rows(stripe).items()
         return out

@@ -852,7 +852,7 @@ class AnnotatorApp(App[None]):
     def action_stats(self) -> None:
         from .screens.stats import StatsScreen
 
-        self.push_screen(StatsScreen(self.project))
+        self.push_screen(StatsScreen(self.project, after=self.browser.scanned))
 
     def action_guidelines(self) -> None:
         """``H``: the project's guidelines over the article; closing returns to it as it was."""

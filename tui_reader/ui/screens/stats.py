@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -20,6 +21,7 @@ from ...core.store import Project
 from ...core.text import display_safe
 
 BAR = 30
+AFTER_WAIT_SECONDS = 30.0  # a bound, not a figure: the app's first pass takes ~2 s at 100k
 
 
 def bar(value: int, total: int, color: str) -> Text:
@@ -36,9 +38,12 @@ def num(value: float | None) -> str:
 class StatsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: Project, after: threading.Event | None = None) -> None:
+        """``after``: set when the app's own pass over the articles is done (this one waits for
+        it, and then reads the index from memory)."""
         super().__init__()
         self.project = project
+        self.after = after
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="stats-body"):
@@ -49,8 +54,16 @@ class StatsScreen(ModalScreen[None]):
 
     @work(thread=True)
     def compute(self) -> None:
-        stats = project_stats(self.project)
-        report = compute_agreement(documents_for_agreement(self.project),
+        if self.after is not None and self.after.wait(AFTER_WAIT_SECONDS):
+            # The app's first pass checked every row against its document (and mended the
+            # stale ones); since then the list has trusted the index as written, and so do
+            # these figures: a stat per index file, not per document.
+            by_id = self.project.summary_rows()
+            rows = [(info.id, by_id[info.id]) for info in self.project.documents()]
+        else:
+            rows = list(self.project.current_summary_rows())  # one pass for both
+        stats = project_stats(self.project, rows)
+        report = compute_agreement(documents_for_agreement(self.project, rows=rows),
                                    self.project.config.label_names)
         self.app.call_from_thread(self.show, stats, report)
 
