@@ -212,20 +212,26 @@ def start_doccano(data_dir: Path) -> Server:
                                   stderr=subprocess.STDOUT, timeout=300)
         if done.returncode != 0:
             raise PeerUnavailable(f"doccano {args[0]} failed: {Server('doccano', '', log).tail()}")
-    port = free_port()
-    server = Server("doccano", f"http://127.0.0.1:{port}", log)
-    server.spawn([str(venv / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-                  "--chdir", str(backend), "config.wsgi"], env=env)
-    server.spawn([doccano, "task", "--concurrency", "1"], env=env)
-    try:
-        server.wait_until_up("/v1/health/", timeout=120)
-        token = server.call("POST", "/v1/auth/login/",
-                            {"username": DOCCANO_ADMIN[0], "password": DOCCANO_ADMIN[1]})["key"]
-    except (PeerUnavailable, AssertionError):
-        server.stop()
-        raise
-    server.headers = {"Authorization": f"Token {token}"}
-    return server
+    # Its task queue (celery on the SQLite broker) sometimes gives up at start on a busy
+    # machine ("exited with code 0" after a celery TimeoutError): a second start then works.
+    for attempt in (1, 2):
+        port = free_port()
+        server = Server("doccano", f"http://127.0.0.1:{port}", log)
+        server.spawn([str(venv / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers",
+                      "1", "--chdir", str(backend), "config.wsgi"], env=env)
+        server.spawn([doccano, "task", "--concurrency", "1"], env=env)
+        try:
+            server.wait_until_up("/v1/health/", timeout=120)
+            token = server.call("POST", "/v1/auth/login/",
+                                {"username": DOCCANO_ADMIN[0], "password": DOCCANO_ADMIN[1]})["key"]
+        except (PeerUnavailable, AssertionError):
+            server.stop()
+            if attempt == 2:
+                raise
+            continue
+        server.headers = {"Authorization": f"Token {token}"}
+        return server
+    raise AssertionError("unreachable")
 
 
 def doccano_upload(server: Server, project_id: int, name: str, content: bytes,
