@@ -199,6 +199,49 @@ async def test_the_figures_screen_counts_a_teammates_work_without_reading_an_art
         assert reads == []  # d1's summary changed with its file: no article had to be read
 
 
+async def test_figures_shown_before_the_first_scan_are_counted_again_after_it(tmp_path,
+                                                                              monkeypatch):
+    """A crash left a label out of the index: the screen, opened before the app's first pass,
+    first counts from the index as it is, then shows the label once that pass has mended it."""
+    project = make_project(tmp_path, {f"d{i}": f"Article {i} here." for i in range(3)})
+    index = {f: f.read_bytes() for f in (project.root / "index").iterdir()}
+    project.add_span("d1", 0, 7, "claim", "bo")
+    for path, data in index.items():  # the index as the crash left it
+        path.write_bytes(data)
+    monkeypatch.setattr("tui_reader.ui.app.FIRST_SCAN_DELAY", 1.0)  # i comes before the scan
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("i")
+        shown = ""
+        for _ in range(100):
+            await pilot.pause(0.05)
+            console = Console(width=130, record=True, file=io.StringIO())
+            console.print(app.screen.query_one("#stats", Static).content)
+            shown = console.export_text()
+            if "1 spans" in shown:
+                break
+        assert app.browser.scanned.is_set()
+        assert "3 documents · 1 spans · 1 annotators" in shown and "bo" in shown
+
+
 def test_the_config_written_for_a_new_project_names_the_guidelines_file(tmp_path):
     assert ProjectConfig().guidelines == "guidelines.md"
     assert Path(make_project(tmp_path).root / "config.toml").read_text().count("guidelines") >= 1
+
+
+async def test_closing_the_figures_screen_while_it_counts_leaves_the_app_running(tmp_path):
+    project = make_project(tmp_path, {f"d{i}": f"Article {i} here." for i in range(3)})
+    for name in ("ana", "bo"):
+        project.add_span("d0", 0, 7, "claim", name)
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("i", "escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.is_running and not isinstance(app.screen, StatsScreen)
+        await pilot.press("i")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        console = Console(width=130, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#stats", Static).content)
+        assert "ana / bo" in console.export_text()  # agreement, once counted

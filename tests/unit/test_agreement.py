@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
@@ -17,6 +18,8 @@ from tui_reader.core.agreement import (
     f1_overlap,
     krippendorff_alpha_nominal,
     overlap_counts,
+    simple_tokens,
+    token_runs,
 )
 
 
@@ -164,3 +167,19 @@ def test_article_label_kappa_and_alpha_by_hand():
     data = report.to_json()
     assert data["article_labels_alpha"] == {"genre": pytest.approx(4 / 9)}
     assert data["relations"][0]["exact_f1"] == pytest.approx(0.4)
+
+
+def test_token_runs_give_each_token_the_labels_covering_it():
+    """The runs, expanded, are the per-token labels a token-by-token reading gives (random
+    documents: overlapping, empty, nested and touching spans of several annotators)."""
+    rng = random.Random(7)
+    for _ in range(300):
+        text = " ".join(rng.choice(["a", "bb", "ccc.", "«d»", "😀"]) for _ in range(rng.randint(0, 25)))
+        tokens = simple_tokens(text)
+        spans = {name: [(s, rng.randint(s, len(text)), rng.choice(["claim", "quote"]))
+                        for s in (rng.randrange(len(text) + 1) for _ in range(rng.randint(0, 4)))]
+                 for name in rng.sample(["ana", "bo", "cy"], rng.randint(1, 3))}
+        expanded = [covering for length, covering in token_runs(spans, tokens) for _ in range(length)]
+        assert expanded == [
+            {name: frozenset(label for s, e, label in own if s < te and ts < e)
+             for name, own in spans.items()} for ts, te in tokens]

@@ -41,7 +41,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +56,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 def simple_tokens(text: str) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [m.span() for m in _TOKEN.finditer(text)]
 
 
 RelationTuple = tuple[SpanTuple, SpanTuple, str]  # head span, child span, relation label
@@ -146,6 +146,9 @@ class AgreementReport:
 # ------------------------------------------------------------------ primitives
 def exact_counts(a: Sequence[SpanTuple], b: Sequence[SpanTuple]) -> tuple[int, int, int]:
     """(matches, |a|, |b|) with exact matching; duplicates count once each."""
+    sa, sb = set(a), set(b)
+    if len(sa) == len(a) and len(sb) == len(b):  # no duplicates (the usual case): sets suffice
+        return len(sa & sb), len(a), len(b)
     ca, cb = Counter(a), Counter(b)
     return sum((ca & cb).values()), len(a), len(b)
 
@@ -188,15 +191,27 @@ def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float | N
     """Nominal alpha; each unit is the values the annotators who rated it gave (missing left out)."""
     coincidence: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
     for values in units:
-        m = len(values)
-        if m < 2:
-            continue
-        counts = Counter(values)
-        for c, nc in counts.items():
-            for k, nk in counts.items():
-                pairs = nc * (nk - 1) if c == k else nc * nk
-                if pairs:
-                    coincidence[(c, k)] += pairs / (m - 1)
+        add_unit(coincidence, values)
+    return alpha_of(coincidence)
+
+
+def add_unit(coincidence: dict[tuple[Hashable, Hashable], float], values: Sequence[Hashable],
+             times: int = 1) -> None:
+    """Add a unit's values (``times`` such units) to a coincidence matrix (see
+    :func:`krippendorff_alpha_nominal`)."""
+    m = len(values)
+    if m < 2:
+        return
+    counts = Counter(values)
+    for c, nc in counts.items():
+        for k, nk in counts.items():
+            pairs = nc * (nk - 1) if c == k else nc * nk
+            if pairs:
+                coincidence[(c, k)] += times * pairs / (m - 1)
+
+
+def alpha_of(coincidence: dict[tuple[Hashable, Hashable], float]) -> float | None:
+    """Nominal alpha of a coincidence matrix built with :func:`add_unit`."""
     totals: Counter = Counter()
     for (c, _k), value in coincidence.items():
         totals[c] += value
@@ -210,15 +225,57 @@ def krippendorff_alpha_nominal(units: Iterable[Sequence[Hashable]]) -> float | N
     return 1 - (n - 1) * disagree_observed / disagree_expected
 
 
-def token_categories(text: str, spans: Sequence[SpanTuple], tokens: Sequence[tuple[int, int]],
-                     label: str | None) -> list[Hashable]:
-    """Per token: the labels covering it (a frozenset), or for one label whether it is covered."""
-    out: list[Hashable] = []
-    relevant = [s for s in spans if label is None or s[2] == label]
-    for ts, te in tokens:
-        covering = frozenset(lab for s, e, lab in relevant if s < te and ts < e)
-        out.append(bool(covering) if label is not None else covering)
-    return out
+def kappa_of(pairs: Counter[tuple[Hashable, Hashable]]) -> float | None:
+    """Cohen's kappa from the counts of (first's value, second's value) pairs: what
+    :func:`cohen_kappa` gives for the two sequences."""
+    n = sum(pairs.values())
+    if n == 0:
+        return None
+    observed = sum(v for (x, y), v in pairs.items() if x == y) / n
+    ca: Counter[Hashable] = Counter()
+    cb: Counter[Hashable] = Counter()
+    for (x, y), v in pairs.items():
+        ca[x] += v
+        cb[y] += v
+    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
+    if expected == 1:
+        return None
+    return (observed - expected) / (1 - expected)
+
+
+def token_runs(spans: dict[str, list[SpanTuple]], tokens: Sequence[tuple[int, int]],
+               ) -> list[tuple[int, dict[str, frozenset[str]]]]:
+    """The tokens as runs of consecutive tokens that every annotator labelled alike: (how many
+    tokens, annotator -> the labels of their spans covering them). A document of 500 tokens and
+    ten spans is ~20 runs, so the token-level figures cost per run, not per token."""
+    flat = sorted((s, e, label, name) for name, own in spans.items() for s, e, label in own)
+    runs: list[tuple[int, dict[str, frozenset[str]]]] = []
+    active: list[tuple[int, int, str, str]] = []
+    following = 0
+    ends_first = None  # the soonest end among the active spans
+    length = 0
+    covering: dict[str, frozenset[str]] = {}
+    for ts, te in sorted(tokens):
+        changed = False
+        while following < len(flat) and flat[following][0] < te:
+            active.append(flat[following])
+            following += 1
+            changed = True
+        if ends_first is not None and ends_first <= ts or changed:
+            kept = [span for span in active if span[1] > ts]
+            changed = changed or len(kept) != len(active)
+            active = kept
+            ends_first = min((span[1] for span in active), default=None)
+        if changed and length:
+            runs.append((length, covering))
+            length = 0
+        if not length:
+            covering = {name: frozenset(label for _, _, label, who in active if who == name)
+                        for name in spans}
+        length += 1
+    if length:
+        runs.append((length, covering))
+    return runs
 
 
 def relation_exact_counts(a: Sequence[RelationTuple], b: Sequence[RelationTuple]
@@ -246,60 +303,78 @@ def compute_agreement(
     docs: Iterable[AgreementDoc], labels: Sequence[str],
     tokenize: Callable[[str], list[tuple[int, int]]] = simple_tokens, schema: Schema | None = None,
 ) -> AgreementReport:
-    docs = [d for d in docs if len(d.spans) >= 2]
-    annotators = sorted({a for d in docs for a in d.spans})
-    report = AgreementReport(annotators=annotators, labels=list(labels))
+    """Every figure of the report in one pass over ``docs``, holding one document's tokens at a
+    time (10k documents of five annotators each once took 8 GB: every token's categories).
+    Tokens count by runs (see :func:`token_runs`), and the token-level figures (kappa, alpha)
+    are made at the end from how often each profile (who, and what each of them gave) occurred."""
     scopes: list[str | None] = [None, *labels]
-    # Per document token categories, computed once per scope.
-    categories: dict[tuple[str, str | None], dict[str, list[Hashable]]] = {}
+    # (a, b, scope) -> exact counts, overlap counts; (a, b) -> documents
+    exact: dict[tuple[str, str, str | None], list[int]] = defaultdict(lambda: [0, 0, 0])
+    overlap: dict[tuple[str, str, str | None], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    shared: Counter[tuple[str, str]] = Counter()
+    profiles: dict[str | None, Counter[tuple[tuple[str, ...], tuple[Hashable, ...]]]] = {
+        scope: Counter() for scope in scopes}
+    kept: list[AgreementDoc] = []  # without their text, for relations, attributes, article labels
+    documents: list[DocScore] = []
     for doc in docs:
-        tokens = tokenize(doc.text)
+        if len(doc.spans) < 2:
+            continue
+        kept.append(replace(doc, text=""))
+        names = tuple(sorted(doc.spans))
+        runs = token_runs(doc.spans, tokenize(doc.text))
+        pairs = list(combinations(names, 2))
+        for a, b in pairs:
+            shared[(a, b)] += 1
+        scores: list[tuple[float, float]] = []  # this document's, pair by pair
         for scope in scopes:
-            categories[(doc.id, scope)] = {
-                a: token_categories(doc.text, spans, tokens, scope) for a, spans in doc.spans.items()
-            }
+            in_scope = {a: [s for s in spans if scope is None or s[2] == scope]
+                        for a, spans in doc.spans.items()}
+            for a, b in pairs:
+                key = (a, b, scope)
+                e = exact_counts(in_scope[a], in_scope[b])
+                o = overlap_counts(in_scope[a], in_scope[b])
+                exact[key] = [x + y for x, y in zip(exact[key], e)]
+                overlap[key] = [x + y for x, y in zip(overlap[key], o)]
+                if scope is None:
+                    scores.append((_or_one(f1_exact(*e)), _or_one(f1_overlap(*o))))
+            # Per token: the labels covering it, or for one label whether it is covered.
+            counted = profiles[scope]
+            for length, covering in runs:
+                if scope is None:
+                    counted[(names, tuple(covering[a] for a in names))] += length
+                else:
+                    counted[(names, tuple(scope in covering[a] for a in names))] += length
+        mine: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
+        for length, covering in runs:
+            add_unit(mine, [covering[a] for a in names], length)
+        documents.append(DocScore(doc.id, names, sum(e for e, _ in scores) / len(scores),
+                                  sum(o for _, o in scores) / len(scores), alpha_of(mine)))
+    annotators = sorted({a for d in kept for a in d.spans})
+    report = AgreementReport(annotators=annotators, labels=list(labels))
+    confusion: dict[tuple[str, str, str | None], Counter[tuple[Hashable, Hashable]]] = (
+        defaultdict(Counter))
+    for scope in scopes:
+        coincidence: dict[tuple[Hashable, Hashable], float] = defaultdict(float)
+        for (names, values), times in profiles[scope].items():
+            add_unit(coincidence, values, times)
+            for (i, a), (j, b) in combinations(enumerate(names), 2):
+                confusion[(a, b, scope)][(values[i], values[j])] += times
+        report.alpha[scope] = alpha_of(coincidence)
     for a, b in combinations(annotators, 2):
-        shared = [d for d in docs if a in d.spans and b in d.spans]
-        if not shared:
+        if not shared[(a, b)]:
             continue
         for scope in scopes:
-            exact = [0, 0, 0]
-            overlap = [0, 0, 0, 0]
-            seq_a: list[Hashable] = []
-            seq_b: list[Hashable] = []
-            for doc in shared:
-                sa = [s for s in doc.spans[a] if scope is None or s[2] == scope]
-                sb = [s for s in doc.spans[b] if scope is None or s[2] == scope]
-                exact = [x + y for x, y in zip(exact, exact_counts(sa, sb))]
-                overlap = [x + y for x, y in zip(overlap, overlap_counts(sa, sb))]
-                seq_a += categories[(doc.id, scope)][a]
-                seq_b += categories[(doc.id, scope)][b]
-            report.pairs.append(PairScore(a, b, scope, len(shared), f1_exact(*exact),
-                                          f1_overlap(*overlap), cohen_kappa(seq_a, seq_b)))
-    for scope in scopes:
-        units = [
-            [categories[(doc.id, scope)][a][i] for a in doc.spans]
-            for doc in docs
-            for i in range(len(next(iter(categories[(doc.id, scope)].values()))))
-        ]
-        report.alpha[scope] = krippendorff_alpha_nominal(units)
-    for doc in docs:
-        names = sorted(doc.spans)
-        exact_scores, overlap_scores = [], []
-        for a, b in combinations(names, 2):
-            e = f1_exact(*exact_counts(doc.spans[a], doc.spans[b]))
-            o = f1_overlap(*overlap_counts(doc.spans[a], doc.spans[b]))
-            exact_scores.append(1.0 if e is None else e)  # both found nothing: they agree
-            overlap_scores.append(1.0 if o is None else o)
-        cats = categories[(doc.id, None)]
-        units = list(zip(*(cats[a] for a in names)))
-        report.documents.append(DocScore(
-            doc.id, tuple(names), sum(exact_scores) / len(exact_scores),
-            sum(overlap_scores) / len(overlap_scores), krippendorff_alpha_nominal(units),
-        ))
-    report.documents.sort(key=lambda d: (d.exact_f1 if d.exact_f1 is not None else 1.0, d.id))
-    _schema_agreement(report, docs, schema)
+            key = (a, b, scope)
+            report.pairs.append(PairScore(a, b, scope, shared[(a, b)], f1_exact(*exact[key]),
+                                          f1_overlap(*overlap[key]), kappa_of(confusion[key])))
+    report.documents = sorted(documents, key=lambda d: (
+        d.exact_f1 if d.exact_f1 is not None else 1.0, d.id))
+    _schema_agreement(report, kept, schema)
     return report
+
+
+def _or_one(score: float | None) -> float:
+    return 1.0 if score is None else score  # both found nothing: they agree
 
 
 def _schema_agreement(report: AgreementReport, docs: list[AgreementDoc], schema: Schema | None,

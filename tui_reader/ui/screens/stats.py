@@ -21,6 +21,7 @@ from ...core.store import Project
 from ...core.text import display_safe
 
 BAR = 30
+AGREEMENT_PENDING = "Agreement: counting…"
 AFTER_WAIT_SECONDS = 30.0  # a bound, not a figure: the app's first pass takes ~2 s at 100k
 
 
@@ -39,8 +40,8 @@ class StatsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
 
     def __init__(self, project: Project, after: threading.Event | None = None) -> None:
-        """``after``: set when the app's own pass over the articles is done (this one waits for
-        it, and then reads the index from memory)."""
+        """``after``: set when the app's first pass over the articles has checked every summary
+        (figures shown before it are counted again once it is done)."""
         super().__init__()
         self.project = project
         self.after = after
@@ -54,18 +55,34 @@ class StatsScreen(ModalScreen[None]):
 
     @work(thread=True)
     def compute(self) -> None:
-        if self.after is not None and self.after.wait(AFTER_WAIT_SECONDS):
-            # The app's first pass checked every row against its document (and mended the
-            # stale ones); since then the list has trusted the index as written, and so do
-            # these figures: a stat per index file, not per document.
-            by_id = self.project.summary_rows()
-            rows = [(info.id, by_id[info.id]) for info in self.project.documents()]
-        else:
-            rows = list(self.project.current_summary_rows())  # one pass for both
+        if self.after is None:  # no pass of the app's to lean on: check every summary here
+            self._count(list(self.project.current_summary_rows()))
+            return
+        checked = self.after.is_set()
+        # The summaries as the index holds them (a stat per index file): the article list
+        # trusts them the same way between its scans.
+        shown = self._count(self._indexed_rows())
+        if not checked and self.after.wait(AFTER_WAIT_SECONDS):
+            # The app's first pass has now checked every summary against its document and
+            # mended any a crash left stale: count again, and show it if it differs.
+            self._count(self._indexed_rows(), unless=shown)
+
+    def _indexed_rows(self) -> list[tuple[str, dict[str, Any]]]:
+        by_id = self.project.summary_rows()
+        return [(info.id, by_id[info.id]) for info in self.project.documents()]
+
+    def _count(self, rows: list[tuple[str, dict[str, Any]]],
+               unless: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Figures and then agreement from ``rows``, shown unless the figures equal ``unless``."""
         stats = project_stats(self.project, rows)
-        report = compute_agreement(documents_for_agreement(self.project, rows=rows),
-                                   self.project.config.label_names)
-        self.app.call_from_thread(self.show, stats, report)
+        if stats != unless:
+            # The figures at once; agreement reads the documents two annotators share, and
+            # at 10k such documents takes seconds.
+            self.app.call_from_thread(self.show, stats, None)
+            report = compute_agreement(documents_for_agreement(self.project, rows=rows),
+                                       self.project.config.label_names)
+            self.app.call_from_thread(self.show, stats, report)
+        return stats
 
     @staticmethod
     def _controls(stats: dict[str, Any]) -> list[RenderableType]:
@@ -86,7 +103,10 @@ class StatsScreen(ModalScreen[None]):
                                if weakest else "", style="dim"))
         return [heading, table]
 
-    def show(self, stats: dict[str, Any], report: AgreementReport) -> None:
+    def show(self, stats: dict[str, Any], report: AgreementReport | None) -> None:
+        """The figures, and agreement once it is counted (``report`` None: not yet)."""
+        if self not in self.app.screen_stack:
+            return  # closed while counting
         colors = {label.name: label.color for label in self.project.config.labels}
         parts: list[RenderableType] = [Text(f"{stats['documents']} documents · {stats['spans']} spans · "
                             f"{len(stats['annotators'])} annotators  (esc closes)", style="bold")]
@@ -106,8 +126,10 @@ class StatsScreen(ModalScreen[None]):
         parts += [Text("\nAnnotators: documents done", style="underline"), people]
         if stats.get("control_documents"):
             parts += self._controls(stats)
-        pairs = [p for p in report.pairs if p.label is None]
-        if pairs:
+        pairs = [p for p in report.pairs if p.label is None] if report is not None else []
+        if report is None:
+            parts.append(Text(f"\n{AGREEMENT_PENDING}", style="dim"))
+        elif pairs:
             table = Table(title="Agreement (all labels)", title_justify="left")
             for column in ("annotators", "docs", "F1 exact", "F1 overlap", "kappa"):
                 table.add_column(column, justify="left" if column == "annotators" else "right")
