@@ -212,3 +212,26 @@ def test_the_default_config_file_reads_back_as_the_defaults(tmp_path):
     config = load_config(project.root / "config.toml")
     assert config.labels == DEFAULT_LABELS
     assert (config.overlap, config.suggest, config.model_threshold) == (1, True, 50)
+
+
+@pytest.mark.parametrize("collecting", [True, False])
+def test_reading_a_file_leaves_the_cyclic_collector_as_it_found_it(tmp_path, collecting):
+    """A parse pauses the collector (a large file parses faster); it must never stay paused,
+    nor be turned on under the app's start-up, which pauses it on purpose."""
+    import gc
+
+    from tui_reader.core.storage import read_json_file
+
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_bytes(b'{"documents": {"d": {"spans": 1}}}')
+    bad.write_bytes(b"{broken")
+    was = gc.isenabled()
+    try:
+        gc.enable() if collecting else gc.disable()
+        assert read_json_file(good) == {"documents": {"d": {"spans": 1}}}
+        assert gc.isenabled() is collecting
+        with pytest.raises(CorruptFileError, match="not valid JSON"):
+            read_json_file(bad)
+        assert gc.isenabled() is collecting
+    finally:
+        gc.enable() if was else gc.disable()
