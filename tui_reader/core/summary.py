@@ -275,9 +275,8 @@ class SummaryIndex:
                      ) -> Iterator[tuple[str, Row]]:
         """:meth:`current_row` of each document, as one loop: a pass over 100,000 documents is
         a stat each and little else (``journals``: as in ``journal.identity``; None: each
-        document's journal is looked for). A document
-        whose file is damaged raises CorruptFileError, or is left out and handed to
-        ``on_error`` when given."""
+        document's journal is looked for). A document whose file is damaged raises
+        CorruptFileError, or is left out and handed to ``on_error`` when given."""
         seen: dict[int, dict[str, Row]] = {}
         place_of, stat, suffix = self._place_of, os.stat, journal.JOURNAL_SUFFIX
         for doc_id in doc_ids:
