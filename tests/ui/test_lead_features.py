@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -245,3 +247,61 @@ async def test_closing_the_figures_screen_while_it_counts_leaves_the_app_running
         console = Console(width=130, record=True, file=io.StringIO())
         console.print(app.screen.query_one("#stats", Static).content)
         assert "ana / bo" in console.export_text()  # agreement, once counted
+
+
+async def test_figures_check_the_index_against_the_articles_after_the_first_scan_too(tmp_path):
+    """A teammate's process dies between an article's write and its summary's while the app
+    runs: the i screen still counts what the article holds."""
+    project = make_project(tmp_path, {f"d{i}": f"Article {i} here." for i in range(3)})
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(140, 50)) as pilot:
+        for _ in range(100):
+            if app.browser.scanned.is_set():
+                break
+            await pilot.pause(0.05)
+        assert app.browser.scanned.is_set()
+        index = {f: f.read_bytes() for f in (project.root / "index").iterdir()}
+        Project.open(project.root).add_span("d1", 0, 7, "claim", "bo")
+        for path, data in index.items():  # the index as the crash left it
+            path.write_bytes(data)
+        await pilot.press("i")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        console = Console(width=130, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#stats", Static).content)
+        assert "3 documents · 1 spans · 1 annotators" in console.export_text()
+
+
+async def test_the_figures_screen_never_holds_up_quitting_when_the_scans_fail(tmp_path,
+                                                                              monkeypatch):
+    project = make_project(tmp_path, {"d0": "Article here."})
+
+    def failing(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "docs")
+
+    monkeypatch.setattr(Project, "progress_changes", failing)
+    app = AnnotatorApp(Project.open(project.root), "alice", suggest=False)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.press("i")
+        await pilot.pause(0.3)
+        console = Console(width=130, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#stats", Static).content)
+        assert "1 documents" in console.export_text()  # from the index, at once
+        assert counting()  # its thread waits for a first scan that never comes
+        await pilot.press("escape")
+        # A deadlock guard, not a timing: the thread waited 30 s, and quitting waited for it.
+        for _ in range(100):
+            if not counting():
+                break
+            await pilot.pause(0.1)
+        assert not counting()
+
+
+def counting() -> bool:
+    """Whether some thread is running the figures screen's code."""
+    for frame in sys._current_frames().values():
+        while frame is not None:
+            if frame.f_code.co_filename.endswith(os.path.join("screens", "stats.py")):
+                return True
+            frame = frame.f_back
+    return False

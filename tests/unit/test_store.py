@@ -235,3 +235,31 @@ def test_reading_a_file_leaves_the_cyclic_collector_as_it_found_it(tmp_path, col
         assert gc.isenabled() is collecting
     finally:
         gc.enable() if was else gc.disable()
+
+
+def test_parses_in_two_threads_at_once_turn_the_collector_back_on_once_both_end():
+    import gc
+    import threading
+
+    from tui_reader.core.storage import _collector_paused
+
+    entered, leave = threading.Event(), threading.Event()
+
+    def second() -> None:
+        with _collector_paused():
+            entered.set()
+            leave.wait(10)
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        thread = threading.Thread(target=second)
+        with _collector_paused():  # the first parse begins
+            thread.start()
+            assert entered.wait(10)  # the second begins while the first goes on
+        assert not gc.isenabled()  # the first has ended: the second still parses
+        leave.set()
+        thread.join(10)
+        assert gc.isenabled()
+    finally:
+        gc.enable() if was else gc.disable()

@@ -127,3 +127,20 @@ def test_a_write_the_index_missed_is_counted_by_every_pass(tmp_path):
     (d0, d5) = sorted(documents_for_agreement(Project.open(project.root)), key=lambda d: d.id)
     assert d5.spans["bo"] == [(0, 8, "claim"), (9, 20, "quote")]
     assert len(d0.spans["ana"]) == 2
+
+
+def test_a_stale_summary_that_cannot_be_mended_is_still_counted_right(tmp_path, monkeypatch):
+    """A read-only project or a full disk: the index cannot be written, the figures are right."""
+    project = _labelled(tmp_path)
+    index = {f: f.read_bytes() for f in (project.root / "index").iterdir()}
+    project.add_span("d4", 0, 8, "claim", "cy")
+    for path, data in index.items():
+        path.write_bytes(data)
+
+    def refused(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr("tui_reader.core.summary.SummaryIndex.put", refused)
+    fresh = Project.open(project.root)
+    assert project_stats(fresh)["spans_by_annotator"]["cy"] == {"claim": 1}
+    assert fresh.progress("d4", "cy").status == "in progress"

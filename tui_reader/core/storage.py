@@ -8,11 +8,14 @@ read-modify-write of a table runs under a blocking ``flock`` with TinyDB's cache
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import gc
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,18 +69,38 @@ def read_json_file(path: str | os.PathLike[str]) -> Any:
         return None
     if not raw:
         raise CorruptFileError(f"{path}: empty file where a tui-reader data file should be")
-    # A parse only makes new objects, with no cycles among them: the cyclic collector has
-    # nothing to find in it, yet would walk every live object several times while a large
-    # file is parsed (at 100k documents that was a third of `stats`).
-    paused = gc.isenabled()
-    gc.disable()
     try:
-        return orjson.loads(raw)
+        with _collector_paused():
+            return orjson.loads(raw)
     except orjson.JSONDecodeError as err:
         raise CorruptFileError(f"{path}: not valid JSON ({err}); it was left untouched") from None
+
+
+# A parse only makes new objects, with no cycles among them: the cyclic collector has nothing
+# to find in it, yet would walk every live object several times while a large file is parsed
+# (at 100k documents that was a third of `stats`). Threads parse at once (the app's list, its
+# figures screen), so the pause is counted: the last parse to end turns the collector back on,
+# and only if it was on when the first began.
+_pauses = 0
+_pauses_lock = threading.Lock()
+_collector_was_on = False
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    global _pauses, _collector_was_on
+    with _pauses_lock:
+        if _pauses == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
     finally:
-        if paused:
-            gc.enable()
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_on:
+                gc.enable()
 
 
 def write_json_atomic(path: str | os.PathLike[str], data: Any, *, fsync: bool = True) -> None:

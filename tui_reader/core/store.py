@@ -1097,6 +1097,13 @@ class Project:
                 rows[info.id] = self._row_of(info.id)
         return rows
 
+    def indexed_summary_rows(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every document's summary row as the index holds it, in corpus order: a stat per
+        index file, not checked against the documents (see :meth:`current_summary_rows`)."""
+        catalog = self._catalog  # one list: a reload of the catalogue makes a new one
+        rows = self._index.rows(range(_STRIPES))
+        return [(info.id, rows.get(info.id) or self._row_of(info.id)) for info in catalog]
+
     def summary_row(self, doc_id: str, seen: dict[int, Any] | None = None) -> dict[str, Any]:
         """One document's row, as :meth:`summary_rows` gives it (a stat of one index file,
         none when ``seen``, a dict kept through a pass, already holds that file's rows)."""

@@ -263,9 +263,12 @@ class SummaryIndex:
             return row
         # Missing or stale (a project made before the index, or a crash between the two
         # writes): read the document, and mend the index under the stripe's lock.
-        with self._lock_of(stripe):
+        try:
+            with self._lock_of(stripe):
+                tables = read_tables()
+                self.put(doc_id, tables)
+        except OSError:  # a project this account may only read, a full disk: derived data waits
             tables = read_tables()
-            self.put(doc_id, tables)
         return {**summarize(tables), "file": journal.identity(path)}
 
     def current_rows(self, doc_ids: Iterable[str],

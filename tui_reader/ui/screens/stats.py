@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -16,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from ...core.agreement import AgreementReport, compute_agreement, documents_for_agreement
+from ...core.errors import TuiReaderError
 from ...core.stats import project_stats
 from ...core.store import Project
 from ...core.text import display_safe
@@ -40,11 +43,12 @@ class StatsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,i", "dismiss", "Close")]
 
     def __init__(self, project: Project, after: threading.Event | None = None) -> None:
-        """``after``: set when the app's first pass over the articles has checked every summary
-        (figures shown before it are counted again once it is done)."""
+        """``after``: set when the app's first pass over the articles is done (this screen's own
+        check of every summary waits for it)."""
         super().__init__()
         self.project = project
         self.after = after
+        self._closed = False
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="stats-body"):
@@ -53,36 +57,55 @@ class StatsScreen(ModalScreen[None]):
     def on_mount(self) -> None:
         self.compute()
 
+    def on_unmount(self) -> None:
+        self._closed = True  # read by the counting thread
+
     @work(thread=True)
     def compute(self) -> None:
-        if self.after is None:  # no pass of the app's to lean on: check every summary here
-            self._count(list(self.project.current_summary_rows()))
+        try:
+            # At once: the summaries as the index holds them (a stat per index file), as the
+            # article list trusts them between its scans.
+            quick = project_stats(self.project, self.project.indexed_summary_rows())
+            self._show(quick, None)
+            # Then each summary checked against its document (a stat each; a crash between an
+            # article's write and its summary's is seen and mended), after the app's own
+            # first pass if it is still running: both at once take 4x as long.
+            if self.after is not None and not self._waited(self.after):
+                return
+            rows = list(self.project.current_summary_rows())
+            stats = project_stats(self.project, rows)
+            if stats != quick:
+                self._show(stats, None)
+            # Agreement reads the documents two annotators share: at 10k of them, seconds.
+            self._show(stats, compute_agreement(documents_for_agreement(self.project, rows=rows),
+                                                self.project.config.label_names))
+        except (OSError, TuiReaderError) as err:
+            self._call(self.show_problem, str(err))
+
+    def _waited(self, event: threading.Event) -> bool:
+        """Wait for ``event`` (at most AFTER_WAIT_SECONDS); False when the screen closed first."""
+        deadline = time.monotonic() + AFTER_WAIT_SECONDS
+        while not event.wait(0.2):
+            if self._closed:
+                return False
+            if time.monotonic() > deadline:
+                break
+        return not self._closed
+
+    def _show(self, stats: dict[str, Any], report: AgreementReport | None) -> None:
+        self._call(self.show, stats, report)
+
+    def _call(self, callback: Callable[..., None], *args: object) -> None:
+        try:
+            self.app.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app has ended
+
+    def show_problem(self, problem: str) -> None:
+        if self not in self.app.screen_stack:
             return
-        checked = self.after.is_set()
-        # The summaries as the index holds them (a stat per index file): the article list
-        # trusts them the same way between its scans.
-        shown = self._count(self._indexed_rows())
-        if not checked and self.after.wait(AFTER_WAIT_SECONDS):
-            # The app's first pass has now checked every summary against its document and
-            # mended any a crash left stale: count again, and show it if it differs.
-            self._count(self._indexed_rows(), unless=shown)
-
-    def _indexed_rows(self) -> list[tuple[str, dict[str, Any]]]:
-        by_id = self.project.summary_rows()
-        return [(info.id, by_id[info.id]) for info in self.project.documents()]
-
-    def _count(self, rows: list[tuple[str, dict[str, Any]]],
-               unless: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Figures and then agreement from ``rows``, shown unless the figures equal ``unless``."""
-        stats = project_stats(self.project, rows)
-        if stats != unless:
-            # The figures at once; agreement reads the documents two annotators share, and
-            # at 10k such documents takes seconds.
-            self.app.call_from_thread(self.show, stats, None)
-            report = compute_agreement(documents_for_agreement(self.project, rows=rows),
-                                       self.project.config.label_names)
-            self.app.call_from_thread(self.show, stats, report)
-        return stats
+        self.query_one("#stats", Static).update(
+            Text(f"The figures could not be counted: {display_safe(problem)}", style="red"))
 
     @staticmethod
     def _controls(stats: dict[str, Any]) -> list[RenderableType]:
