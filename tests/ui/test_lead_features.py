@@ -147,6 +147,13 @@ async def test_stored_suggestions_from_label_all_are_offered_and_accepted(tmp_pa
         assert spans_on_disk(project) == [(PLACES[2], PLACES[2] + len(NAME), "quote")]
 
 
+def figures_shown(app: AnnotatorApp) -> str:
+    """The figures screen's text as a terminal 130 columns wide shows it."""
+    console = Console(width=130, record=True, file=io.StringIO())
+    console.print(app.screen.query_one("#stats", Static).content)
+    return console.export_text()
+
+
 async def test_stats_show_each_annotator_against_the_control_documents(tmp_path):
     project = make_project(tmp_path, {f"d{i}": f"Article {i} here." for i in range(3)})
     control = "Known text: the minister said it works."
@@ -167,9 +174,7 @@ async def test_stats_show_each_annotator_against_the_control_documents(tmp_path)
         assert isinstance(screen, StatsScreen)
         await app.workers.wait_for_complete()
         await pilot.pause()
-        console = Console(width=130, record=True, file=io.StringIO())
-        console.print(screen.query_one("#stats", Static).content)
-        shown = console.export_text()
+        shown = figures_shown(app)
         assert "Control documents (1)" in shown
         # One of two known spans found, nothing wrong: exact F1 2/3.
         assert "alice" in shown and "F1 exact 0.67" in shown
@@ -193,9 +198,7 @@ async def test_the_figures_screen_counts_a_teammates_work_without_reading_an_art
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert app.browser.scanned.is_set()
-        console = Console(width=130, record=True, file=io.StringIO())
-        console.print(app.screen.query_one("#stats", Static).content)
-        shown = console.export_text()
+        shown = figures_shown(app)
         assert "3 documents · 1 spans · 1 annotators" in shown
         assert "bo" in shown
         assert reads == []  # d1's summary changed with its file: no article had to be read
@@ -217,9 +220,7 @@ async def test_figures_shown_before_the_first_scan_are_counted_again_after_it(tm
         shown = ""
         for _ in range(100):
             await pilot.pause(0.05)
-            console = Console(width=130, record=True, file=io.StringIO())
-            console.print(app.screen.query_one("#stats", Static).content)
-            shown = console.export_text()
+            shown = figures_shown(app)
             if "1 spans" in shown:
                 break
         assert app.browser.scanned.is_set()
@@ -244,9 +245,7 @@ async def test_closing_the_figures_screen_while_it_counts_leaves_the_app_running
         await pilot.press("i")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        console = Console(width=130, record=True, file=io.StringIO())
-        console.print(app.screen.query_one("#stats", Static).content)
-        assert "ana / bo" in console.export_text()  # agreement, once counted
+        assert "ana / bo" in figures_shown(app)  # agreement, once counted
 
 
 async def test_figures_check_the_index_against_the_articles_after_the_first_scan_too(tmp_path):
@@ -267,9 +266,7 @@ async def test_figures_check_the_index_against_the_articles_after_the_first_scan
         await pilot.press("i")
         await app.workers.wait_for_complete()
         await pilot.pause()
-        console = Console(width=130, record=True, file=io.StringIO())
-        console.print(app.screen.query_one("#stats", Static).content)
-        assert "3 documents · 1 spans · 1 annotators" in console.export_text()
+        assert "3 documents · 1 spans · 1 annotators" in figures_shown(app)
 
 
 async def test_the_figures_screen_never_holds_up_quitting_when_the_scans_fail(tmp_path,
@@ -284,9 +281,7 @@ async def test_the_figures_screen_never_holds_up_quitting_when_the_scans_fail(tm
     async with app.run_test(size=(140, 50)) as pilot:
         await pilot.press("i")
         await pilot.pause(0.3)
-        console = Console(width=130, record=True, file=io.StringIO())
-        console.print(app.screen.query_one("#stats", Static).content)
-        assert "1 documents" in console.export_text()  # from the index, at once
+        assert "1 documents" in figures_shown(app)  # from the index, at once
         assert counting()  # its thread waits for a first scan that never comes
         await pilot.press("escape")
         # A deadlock guard, not a timing: the thread waited 30 s, and quitting waited for it.
