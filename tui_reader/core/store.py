@@ -53,7 +53,7 @@ from .model import (
 )
 from .schema import Schema
 from .storage import FlockLock, SafeTinyDB, read_json_file, write_json_atomic
-from .summary import DocSummary, SummaryIndex, progress_of, summary_of
+from .summary import DocSummary, SummaryIndex, progress_of
 from .text import StyleRange
 
 FORMAT_VERSION = 1
@@ -1070,11 +1070,6 @@ class Project:
         without reading its file when the index's summary is current. ``seen``: a dict kept
         through a pass over many documents (each index file is then looked at once)."""
         return self._index.get(doc_id, partial(self._read_shard, doc_id), seen)
-
-    def summaries(self) -> Iterator[DocSummary]:
-        """Every document's summary in corpus order (see :meth:`current_summary_rows`)."""
-        for doc_id, row in self.current_summary_rows():
-            yield summary_of(doc_id, row)
 
     def current_summary_rows(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every document's summary row in corpus order, checked against its files: one read of
